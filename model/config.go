@@ -1,0 +1,170 @@
+// Package model defines causeway's transformer variants once: their
+// configuration, their named parameters and seeded initialisation, and the
+// forward computation written against the Builder interface. The training
+// rendering (package nn, on gorgonia) and the ONNX rendering (package export)
+// both implement Builder, so the two compute the same function by
+// construction; parity tests hold them to it numerically.
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Variant names one of the five architectures of the reference notebook.
+type Variant string
+
+// The five variants. See Forward for what each computes.
+const (
+	VariantA Variant = "A" // shared backbone, delta MLP head, bilinear DAG head
+	VariantB Variant = "B" // per-node delta experts
+	VariantC Variant = "C" // Gumbel-sigmoid straight-through DAG sample in the loss
+	VariantD Variant = "D" // structure backbone whose DAG biases the delta attention
+	VariantE Variant = "E" // hyper-network delta projection from the intervened node
+)
+
+// Variants lists every variant in order.
+var Variants = []Variant{VariantA, VariantB, VariantC, VariantD, VariantE}
+
+// ParseVariant accepts "A".."E" in either case (and "model-a" style names).
+func ParseVariant(s string) (Variant, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimPrefix(t, "MODEL-")
+	t = strings.TrimPrefix(t, "MODEL")
+	for _, v := range Variants {
+		if t == string(v) {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("unknown variant %q (want one of A, B, C, D, E)", s)
+}
+
+// Activation is a feed-forward nonlinearity.
+type Activation string
+
+// The supported activations. GELU is the exact (erf) form, as PyTorch's
+// nn.GELU() default.
+const (
+	GELU Activation = "gelu"
+	ReLU Activation = "relu"
+)
+
+// Config is the full architecture of one model. The zero value is not
+// usable; start from DefaultConfig.
+type Config struct {
+	Variant Variant `json:"variant"`
+	// DModel is the token width.
+	DModel int `json:"d_model"`
+	// Heads is the number of attention heads; DModel must be divisible by it.
+	Heads int `json:"heads"`
+	// Layers is the number of transformer layers of the backbone (for D: the
+	// delta layers).
+	Layers int `json:"layers"`
+	// StructLayers is the depth of Model D's structure backbone.
+	StructLayers int `json:"struct_layers"`
+	// FF is the feed-forward width of every transformer layer.
+	FF int `json:"ff"`
+	// Dropout is the dropout probability used in training (never at inference).
+	Dropout float64 `json:"dropout"`
+	// Activation is the transformer feed-forward activation (GELU for A–C,
+	// ReLU for D–E in the notebook). Heads always use GELU.
+	Activation Activation `json:"activation"`
+	// MaxNodes bounds N: the position embedding, Model B's experts and Model
+	// E's node embedding have MaxNodes rows.
+	MaxNodes int `json:"max_nodes"`
+	// HyperDim is Model E's intervention-embedding width (16 in the notebook).
+	HyperDim int `json:"hyper_dim"`
+	// HyperHidden is Model E's hyper-network hidden width (64 in the notebook).
+	HyperHidden int `json:"hyper_hidden"`
+	// Equivariant drops the label-keyed parts (position embedding; B's
+	// per-node experts become one shared expert; E's instruction vector comes
+	// from the intervened node's token instead of a label-keyed table), so
+	// permuting the input columns permutes the outputs exactly.
+	Equivariant bool `json:"equivariant"`
+	// StdFloor guards the encoder's normalisation: the base std is clamped
+	// below at this value before dividing (the notebook's +1e-6 lets
+	// features reach 1e7 on near-constant columns).
+	StdFloor float64 `json:"std_floor"`
+	// FeatureClip clamps every encoder feature to [-FeatureClip, FeatureClip].
+	FeatureClip float64 `json:"feature_clip"`
+}
+
+// Notebook-fixed constants shared by every rendering.
+const (
+	// LayerNormEps is PyTorch's LayerNorm default epsilon.
+	LayerNormEps = 1e-5
+	// StdEps is added to the sample standard deviation, as in the notebook.
+	StdEps = 1e-6
+	// DiagLogit is the logit written on the diagonal of adj_logits: no
+	// self-loops, sigmoid(DiagLogit) == 0 in float32.
+	DiagLogit = -1e4
+	// AttentionBiasScale is Model D's bias scale: (1 - σ(logit)) · (-10).
+	AttentionBiasScale = -10
+)
+
+// DefaultConfig returns the notebook's architecture for a variant.
+func DefaultConfig(v Variant) Config {
+	c := Config{
+		Variant:      v,
+		DModel:       128,
+		Heads:        4,
+		Layers:       4,
+		StructLayers: 2,
+		FF:           2048,
+		Dropout:      0.1,
+		Activation:   GELU,
+		MaxNodes:     50,
+		HyperDim:     16,
+		HyperHidden:  64,
+		StdFloor:     1e-2,
+		FeatureClip:  50,
+	}
+	if v == VariantD || v == VariantE {
+		c.Activation = ReLU
+	}
+	return c
+}
+
+// Validate reports the first inconsistency in c.
+func (c Config) Validate() error {
+	if _, err := ParseVariant(string(c.Variant)); err != nil {
+		return err
+	}
+	switch {
+	case c.DModel < 2:
+		return fmt.Errorf("d_model %d: must be at least 2", c.DModel)
+	case c.Heads < 1 || c.DModel%c.Heads != 0:
+		return fmt.Errorf("heads %d: must divide d_model %d", c.Heads, c.DModel)
+	case c.Layers < 1:
+		return fmt.Errorf("layers %d: must be at least 1", c.Layers)
+	case c.Variant == VariantD && c.StructLayers < 1:
+		return fmt.Errorf("struct_layers %d: Model D needs at least 1", c.StructLayers)
+	case c.FF < 1:
+		return fmt.Errorf("ff %d: must be at least 1", c.FF)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("dropout %g: must be in [0, 1)", c.Dropout)
+	case c.Activation != GELU && c.Activation != ReLU:
+		return fmt.Errorf("activation %q: want gelu or relu", c.Activation)
+	case c.MaxNodes < 2:
+		return fmt.Errorf("max_nodes %d: must be at least 2", c.MaxNodes)
+	case c.Variant == VariantB && c.DModel < 2:
+		return fmt.Errorf("d_model %d: Model B's experts need at least 2", c.DModel)
+	case c.Variant == VariantE && (c.HyperDim < 1 || c.HyperHidden < 1):
+		return fmt.Errorf("hyper_dim %d / hyper_hidden %d: must be positive", c.HyperDim, c.HyperHidden)
+	case c.StdFloor <= 0:
+		return fmt.Errorf("std_floor %g: must be positive", c.StdFloor)
+	case c.FeatureClip <= 0:
+		return fmt.Errorf("feature_clip %g: must be positive", c.FeatureClip)
+	}
+	return nil
+}
+
+// JSON returns c as compact JSON (for checkpoint and ONNX metadata).
+func (c Config) JSON() string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // Config has only plain fields
+	}
+	return string(b)
+}

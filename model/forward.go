@@ -1,0 +1,136 @@
+package model
+
+import "fmt"
+
+// Tensor names of the contract (DESIGN.md), shared by training, ONNX and REST.
+const (
+	InputBase   = "base_samples" // [B, S, N] observational samples
+	InputInt    = "int_samples"  // [B, S, N] samples under one hard intervention
+	InputTarget = "target_row"   // [B, N] the row whose shift is predicted
+	InputMask   = "int_mask"     // [B, N] 1 at the intervened node, else 0
+	OutputDelta = "delta"        // [B, N] predicted intervened_row - target_row
+	OutputAdj   = "adj_logits"   // [B, N, N] edge logits, [i][j] is the edge i -> j
+)
+
+// InputNames and OutputNames list the contract's tensors in order.
+var (
+	InputNames  = []string{InputBase, InputInt, InputTarget, InputMask}
+	OutputNames = []string{OutputDelta, OutputAdj}
+)
+
+// Builder renders the architecture in one backend; T is the backend's
+// tensor handle. Forward calls only these methods, so a backend that
+// implements each as documented computes exactly causeway's model.
+//
+// Shapes: B batch, S samples, N nodes, D = Config.DModel. Parameters are
+// looked up by name in the Params/Specs of the Config; "name/weight" of a
+// linear layer is [in, out] (x·W), "name/bias" is [out].
+type Builder[T any] interface {
+	// Features returns the encoder's node features [B,N,6] from base and
+	// intv [B,S,N], target and mask [B,N]:
+	//   b_mean, b_std, (i_mean−b_mean)/den, i_std/den, (target−b_mean)/den, mask
+	// where means are over S, std is the unbiased (S−1) sample standard
+	// deviation plus StdEps, den = max(b_std, Config.StdFloor), and every
+	// feature is clamped to [−FeatureClip, FeatureClip].
+	Features(base, intv, target, mask T) T
+	// Linear returns x·W + b over the last axis of a 2-D or 3-D x.
+	Linear(x T, name string) T
+	// AddPositions adds rows 0..N−1 of the table name [MaxNodes, D] to x [B,N,D].
+	AddPositions(x T, name string) T
+	// Activate applies act elementwise (GELU is the exact erf form).
+	Activate(x T, act Activation) T
+	// LayerNorm normalises x over its last axis (biased variance, eps
+	// LayerNormEps) and applies name/weight and name/bias.
+	LayerNorm(x T, name string) T
+	// Attention is PyTorch's MultiheadAttention self-attention on x [B,N,D]:
+	// q, k, v = Linear(x, name/{q,k,v}_proj), split into heads of D/heads,
+	// scores = q·kᵀ/√(D/heads) (+ bias [B,N,N], shared by all heads, row =
+	// query, when hasBias), softmax over keys, dropout on the weights in
+	// training, weights·v, heads concatenated, Linear(·, name/out_proj).
+	Attention(x T, name string, heads int, bias T, hasBias bool) T
+	// Dropout zeroes elements with probability p and scales the rest by
+	// 1/(1−p) in training; it is the identity at inference.
+	Dropout(x T, p float64) T
+	// Add returns a + b for equal shapes.
+	Add(a, b T) T
+	// Bilinear returns p·cᵀ [B,N,N] for p, c [B,N,D], with DiagLogit on the
+	// diagonal (no self-loops).
+	Bilinear(p, c T) T
+	// StructureBias returns Model D's attention bias [B,N,N] from
+	// adj_logits: out[b,i,j] = AttentionBiasScale·(1 − σ(logits[b,j,i])) for
+	// i ≠ j and 0 on the diagonal, so node i (the query) attends to its
+	// predicted parents j and to itself.
+	StructureBias(logits T) T
+	// Squeeze drops a trailing axis of size 1: [B,N,1] → [B,N].
+	Squeeze(x T) T
+	// NodeExperts applies Model B's experts to x [B,N,D] and returns [B,N]:
+	// out[b,n] = GELU(x[b,n]·W1[e] + b1[e])·W2[e] + b2[e] with W1 =
+	// name/linear1/weight [E,D,H], b1 [E,H], W2 = name/linear2/weight [E,H],
+	// b2 [E], where e = n when E = MaxNodes (one expert per node label) and
+	// e = 0 when E = 1 (one shared expert, the equivariant option).
+	NodeExperts(x T, name string) T
+	// MaskedSum returns Σ_n mask[b,n]·x[b,n,:] [B,K] for x [B,N,K], mask [B,N].
+	MaskedSum(x, mask T) T
+	// MaskedRows returns Σ_n mask[b,n]·table[n,:] [B,K] for the parameter
+	// table name [MaxNodes, K] (rows 0..N−1 are used).
+	MaskedRows(mask T, name string) T
+	// RowDot returns Σ_d x[b,n,d]·w[b,d] [B,N] for x [B,N,D], w [B,D].
+	RowDot(x, w T) T
+}
+
+// Forward renders the variant c.Variant on b and returns its two outputs,
+// delta [B,N] and adj_logits [B,N,N]. Model C's Gumbel sample is a training
+// device applied to adj_logits in the loss, not part of the forward.
+func Forward[T any](b Builder[T], c Config, base, intv, target, mask T) (delta, adjLogits T) {
+	x := b.Linear(b.Features(base, intv, target, mask), "encoder/feature_proj")
+	if !c.Equivariant {
+		x = b.AddPositions(x, "encoder/pos_emb")
+	}
+	var zero T
+	stack := func(x T, prefix string, count int, bias T, hasBias bool) T {
+		for i := 0; i < count; i++ {
+			x = encoderLayer(b, c, x, fmt.Sprintf("%s%d", prefix, i), bias, hasBias)
+		}
+		return x
+	}
+	dag := func(x T) T {
+		return b.Bilinear(b.Linear(x, "dag/parent"), b.Linear(x, "dag/child"))
+	}
+	switch c.Variant {
+	case VariantA, VariantC:
+		x = stack(x, "layer", c.Layers, zero, false)
+		h := b.Activate(b.Linear(x, "delta_head/linear1"), GELU)
+		return b.Squeeze(b.Linear(h, "delta_head/linear2")), dag(x)
+	case VariantB:
+		x = stack(x, "layer", c.Layers, zero, false)
+		return b.NodeExperts(x, "experts"), dag(x)
+	case VariantD:
+		s := stack(x, "struct_layer", c.StructLayers, zero, false)
+		adjLogits = dag(s)
+		h := stack(x, "delta_layer", c.Layers, b.StructureBias(adjLogits), true)
+		return b.Squeeze(b.Linear(h, "delta_head")), adjLogits
+	case VariantE:
+		x = stack(x, "layer", c.Layers, zero, false)
+		var instr T
+		if c.Equivariant {
+			instr = b.Linear(b.MaskedSum(x, mask), "hyper/instr_proj")
+		} else {
+			instr = b.MaskedRows(mask, "hyper/int_embedding")
+		}
+		w := b.Linear(b.Activate(b.Linear(instr, "hyper/linear1"), GELU), "hyper/linear2")
+		return b.RowDot(x, w), dag(x)
+	}
+	panic(fmt.Sprintf("model.Forward: unknown variant %q", c.Variant))
+}
+
+// encoderLayer is PyTorch's post-LN TransformerEncoderLayer:
+//
+//	x = norm1(x + dropout(attn(x)))
+//	x = norm2(x + dropout(linear2(dropout(act(linear1(x))))))
+func encoderLayer[T any](b Builder[T], c Config, x T, name string, bias T, hasBias bool) T {
+	a := b.Attention(x, name+"/attn", c.Heads, bias, hasBias)
+	x = b.LayerNorm(b.Add(x, b.Dropout(a, c.Dropout)), name+"/norm1")
+	f := b.Dropout(b.Activate(b.Linear(x, name+"/ff/linear1"), c.Activation), c.Dropout)
+	f = b.Linear(f, name+"/ff/linear2")
+	return b.LayerNorm(b.Add(x, b.Dropout(f, c.Dropout)), name+"/norm2")
+}
