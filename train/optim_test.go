@@ -1,0 +1,105 @@
+package train
+
+import (
+	"math"
+	"testing"
+)
+
+func TestAdamMatchesHandComputedSteps(t *testing.T) {
+	// Two steps of AdamW on w = [1, -2] with constant gradient g = [0.5, -1],
+	// lr 0.1, weight decay 0.01, computed by hand from PyTorch's algorithm.
+	w := map[string][]float32{"w": {1, -2}}
+	g := map[string][]float32{"w": {0.5, -1}}
+	a := NewAdam(0.01)
+	want := []float64{1, -2}
+	m, v := []float64{0, 0}, []float64{0, 0}
+	for step := 1; step <= 2; step++ {
+		if err := a.Update([]string{"w"}, w, g, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		for i, gi := range []float64{0.5, -1} {
+			want[i] *= 1 - 0.1*0.01
+			m[i] = 0.9*m[i] + 0.1*gi
+			v[i] = 0.999*v[i] + 0.001*gi*gi
+			mh := m[i] / (1 - math.Pow(0.9, float64(step)))
+			vh := v[i] / (1 - math.Pow(0.999, float64(step)))
+			want[i] -= 0.1 * mh / (math.Sqrt(vh) + 1e-8)
+		}
+		for i := range want {
+			if d := math.Abs(float64(w["w"][i]) - want[i]); d > 1e-6 {
+				t.Fatalf("step %d w[%d] = %v, want %v", step, i, w["w"][i], want[i])
+			}
+		}
+	}
+	if a.Step != 2 {
+		t.Fatalf("Step = %d, want 2", a.Step)
+	}
+}
+
+func TestAdamRejectsMismatchedGradient(t *testing.T) {
+	a := NewAdam(0)
+	err := a.Update([]string{"w"}, map[string][]float32{"w": {1, 2}}, map[string][]float32{"w": {1}}, 0.1)
+	if err == nil {
+		t.Fatal("want an error for a gradient of the wrong length")
+	}
+}
+
+func TestClipGradNorm(t *testing.T) {
+	tests := []struct {
+		name     string
+		grads    []float32
+		max      float64
+		wantNorm float64
+		wantAfte float64
+	}{
+		{"under the limit is untouched", []float32{3, 4}, 10, 5, 5},
+		{"over the limit is scaled", []float32{3, 4}, 1, 5, 1},
+		{"measure only", []float32{3, 4}, 0, 5, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := map[string][]float32{"a": tc.grads[:1], "b": tc.grads[1:]}
+			norm := ClipGradNorm([]string{"a", "b"}, g, tc.max)
+			if math.Abs(norm-tc.wantNorm) > 1e-6 {
+				t.Fatalf("norm %v, want %v", norm, tc.wantNorm)
+			}
+			after := math.Hypot(float64(g["a"][0]), float64(g["b"][0]))
+			if math.Abs(after-tc.wantAfte) > 1e-5 {
+				t.Fatalf("norm after clipping %v, want %v", after, tc.wantAfte)
+			}
+		})
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	s := Schedule{Peak: 1e-3, Warmup: 10, Total: 110, MinFactor: 0.1}
+	tests := []struct {
+		step int
+		want float64
+	}{
+		{1, 1e-4},
+		{5, 5e-4},
+		{10, 1e-3},
+		{60, 1e-3 * (0.1 + 0.9*0.5)},
+		{110, 1e-4},
+		{500, 1e-4},
+	}
+	for _, tc := range tests {
+		if got := s.At(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("At(%d) = %g, want %g", tc.step, got, tc.want)
+		}
+	}
+}
+
+func TestTemperature(t *testing.T) {
+	tau := Temperature{Start: 1, End: 0.1, Total: 101}
+	tests := []struct {
+		step int
+		want float64
+	}{{1, 1}, {51, math.Sqrt(0.1)}, {101, 0.1}, {200, 0.1}}
+	for _, tc := range tests {
+		if got := tau.At(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("At(%d) = %g, want %g", tc.step, got, tc.want)
+		}
+	}
+}
