@@ -128,8 +128,12 @@ func DefaultConfig(v Variant) Config {
 
 // Validate reports the first inconsistency in c.
 func (c Config) Validate() error {
-	if _, err := ParseVariant(string(c.Variant)); err != nil {
+	v, err := ParseVariant(string(c.Variant))
+	if err != nil {
 		return err
+	}
+	if v != c.Variant {
+		return fmt.Errorf("variant %q: write it as %q", c.Variant, v)
 	}
 	switch {
 	case c.DModel < 2:
