@@ -1,8 +1,143 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
-// predictCommand is a placeholder until the issue that owns `causeway predict` lands.
+	"github.com/urfave/cli/v2"
+
+	"causeway/api"
+	"causeway/atomicfile"
+	"causeway/onnxrt"
+	"causeway/scm"
+)
+
+// predictCommand is `causeway predict`: run an exported model on a /predict
+// JSON request or on a data set in the `causeway scm` CSV layout.
 func predictCommand() *cli.Command {
-	return pending("predict", "run an exported model on a request or CSV")
+	return &cli.Command{
+		Name:  "predict",
+		Usage: "run an exported model (.onnx) on a JSON request or a CSV data set with the pure-Go executor",
+		Description: "With --input, reads a request in the /predict JSON schema ({base_samples, int_samples, target_row?,\n" +
+			"intervened_node | int_mask, variables?, threshold?}, or {\"instances\": [...]}) and prints the response\n" +
+			"({model, variables, delta, adjacency, threshold, edges}, or {\"predictions\": [...]}).\n" +
+			"With --data, reads a data.csv in the `causeway scm` layout (a header of variable names and an\n" +
+			"\"intervened\" column; observational rows have it empty) and predicts the graph from the observational\n" +
+			"rows and each interventional block: {model, variables, threshold, predictions: [{intervened, value,\n" +
+			"rows, delta, adjacency, edges}], adjacency_mean, edges_mean}.\n" +
+			"adjacency[i][j] is the probability of the edge i -> j.",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Required: true, Usage: "the exported model `FILE` (.onnx, from causeway export)"},
+			&cli.StringFlag{Name: "input", Usage: "JSON request `FILE` (\"-\": standard input)"},
+			&cli.StringFlag{Name: "data", Usage: "data set: a data.csv `FILE` or a graph directory holding one, in the causeway scm layout"},
+			&cli.StringFlag{Name: "output", Usage: "write the JSON response to `FILE` (atomically) instead of standard output"},
+			&cli.Float64Flag{Name: "threshold", Value: api.DefaultThreshold, Usage: "list edges with probability above this (overrides the request's threshold when set)"},
+		},
+		Action: runPredict,
+	}
+}
+
+func runPredict(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("predict: unexpected argument %q (use --input or --data)", c.Args().First())
+	}
+	input, data := c.String("input"), c.String("data")
+	if (input == "") == (data == "") {
+		return errors.New("predict: give exactly one of --input (a JSON request) and --data (a CSV data set)")
+	}
+	threshold := c.Float64("threshold")
+	if !(threshold > 0 && threshold < 1) {
+		return fmt.Errorf("predict: --threshold %g: want a probability in (0, 1)", threshold)
+	}
+	m, err := onnxrt.Load(c.String("model"))
+	if err != nil {
+		return fmt.Errorf("predict: --model: %w", err)
+	}
+	var result any
+	if input != "" {
+		result, err = predictRequest(c, m, input, threshold)
+	} else {
+		result, err = predictData(m, data, threshold)
+	}
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	out, err := api.Format(result)
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if path := c.String("output"); path != "" {
+		if err := atomicfile.WriteFile(path, out, 0o644); err != nil {
+			return fmt.Errorf("predict: --output: %w", err)
+		}
+		return nil
+	}
+	_, err = c.App.Writer.Write(out)
+	return err
+}
+
+func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold float64) (any, error) {
+	var r io.Reader = os.Stdin
+	if input != "-" {
+		f, err := os.Open(input)
+		if err != nil {
+			return nil, fmt.Errorf("--input: %w", err)
+		}
+		defer f.Close()
+		r = f
+	} else if c.App.Reader != nil {
+		r = c.App.Reader
+	}
+	req, batch, err := api.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("--input %s: %w", input, err)
+	}
+	if c.IsSet("threshold") {
+		if req != nil {
+			req.Threshold = &threshold
+		}
+		if batch != nil {
+			for i := range batch.Instances {
+				batch.Instances[i].Threshold = &threshold
+			}
+		}
+	}
+	if batch != nil {
+		res, err := api.PredictBatch(m, batch)
+		if err != nil {
+			return nil, fmt.Errorf("--input %s: %w", input, err)
+		}
+		return res, nil
+	}
+	res, err := api.Predict(m, req)
+	if err != nil {
+		return nil, fmt.Errorf("--input %s: %w", input, err)
+	}
+	return res, nil
+}
+
+func predictData(m *onnxrt.Model, path string, threshold float64) (any, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
+			hint := ""
+			if _, err := os.Stat(filepath.Join(path, scm.GraphDirName(0), "data.csv")); err == nil {
+				hint = fmt.Sprintf(" (it looks like a `causeway scm --out` directory: give one graph, e.g. %s)", filepath.Join(path, scm.GraphDirName(0)))
+			}
+			return nil, fmt.Errorf("--data %s: no data.csv in this directory%s", path, hint)
+		}
+	}
+	d, err := scm.LoadDataset(path)
+	if err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	res, err := api.PredictDataset(m, d, threshold)
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", path, err)
+	}
+	return res, nil
 }

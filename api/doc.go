@@ -1,0 +1,28 @@
+// Package api defines causeway's prediction requests and responses: the
+// JSON of the REST contract's POST /predict (DESIGN.md), its batch form
+// {"instances": [...]} → {"predictions": [...]}, their validation, their
+// conversion to the executor's tensors (onnxrt.Inputs), and predictions
+// for a whole data set in the `causeway scm` CSV layout. It has no HTTP in
+// it: `causeway predict` and `causeway serve` share it.
+//
+// A request carries one observational sample matrix and one
+// interventional sample matrix over the same N variables, and says which
+// variable was intervened on:
+//
+//	{
+//	  "base_samples": [[0.1, 1.2, -0.3], ...],   // S rows of N values
+//	  "int_samples":  [[5.0, 6.1,  2.2], ...],   // S rows under do(x0 = 5)
+//	  "intervened_node": 0,                      // or "x0", or "int_mask": [1, 0, 0]
+//	  "target_row": [0.2, 1.0, -0.1],            // optional
+//	  "variables": ["x0", "x1", "x2"],           // optional
+//	  "threshold": 0.5                           // optional
+//	}
+//
+// and the response gives the predicted shift of the target row (delta),
+// the edge probabilities (adjacency, [i][j] is the edge i → j, zero
+// diagonal) and the edges above the threshold, most probable first.
+//
+// Decoding and validation never panic on any input (there is a fuzz
+// test); every validation error is an *Error naming the JSON field and the
+// problem.
+package api

@@ -1,0 +1,145 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Each constant is a 32-byte vector of eight equal float32 values.
+#define VEC(name, bits) \
+	DATA name<>+0(SB)/4, $bits \
+	DATA name<>+4(SB)/4, $bits \
+	DATA name<>+8(SB)/4, $bits \
+	DATA name<>+12(SB)/4, $bits \
+	DATA name<>+16(SB)/4, $bits \
+	DATA name<>+20(SB)/4, $bits \
+	DATA name<>+24(SB)/4, $bits \
+	DATA name<>+28(SB)/4, $bits \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
+VEC(invsqrt2, 0x3f3504f3) // 1/√2
+VEC(four, 0x40800000)     // 4
+VEC(mfour, 0xc0800000)    // -4
+VEC(half, 0x3f000000)     // 0.5
+VEC(one, 0x3f800000)      // 1
+VEC(a13, 0xaf95df0b)      // -2.72614225801306e-10
+VEC(a11, 0x32edffee)      // 2.77068142495902e-08
+VEC(a9, 0xb60cff51)       // -2.10102402082508e-06
+VEC(a7, 0xb86ec2d2)       // -5.69250639462346e-05
+VEC(a5, 0xba40ac63)       // -7.34990630326855e-04
+VEC(a3, 0xbb41a1f6)       // -2.95459980854025e-03
+VEC(a1, 0xbc83dbd4)       // -1.60960333262415e-02
+VEC(b8, 0xb77460cd)       // -1.45660718464996e-05
+VEC(b6, 0xb95fbd29)       // -2.13374055278905e-04
+VEC(b4, 0xbadc924e)       // -1.68282697438203e-03
+VEC(b2, 0xbbf19bf8)       // -7.37332916720468e-03
+VEC(b0, 0xbc69b6a7)       // -1.42647390514189e-02
+
+// GELU_Y0_TO_Y3 computes GELU of Y0 into Y3 (clobbers Y0–Y4).
+#define GELU_Y0_TO_Y3 \
+	VMULPS  invsqrt2<>(SB), Y0, Y1; \
+	VMINPS  four<>(SB), Y1, Y1; \
+	VMAXPS  mfour<>(SB), Y1, Y1; \
+	VMULPS  Y1, Y1, Y2; \
+	VMOVUPS     a13<>(SB), Y3; \
+	VFMADD213PS a11<>(SB), Y2, Y3; \
+	VFMADD213PS a9<>(SB), Y2, Y3; \
+	VFMADD213PS a7<>(SB), Y2, Y3; \
+	VFMADD213PS a5<>(SB), Y2, Y3; \
+	VFMADD213PS a3<>(SB), Y2, Y3; \
+	VFMADD213PS a1<>(SB), Y2, Y3; \
+	VMULPS      Y1, Y3, Y3; \
+	VMOVUPS     b8<>(SB), Y4; \
+	VFMADD213PS b6<>(SB), Y2, Y4; \
+	VFMADD213PS b4<>(SB), Y2, Y4; \
+	VFMADD213PS b2<>(SB), Y2, Y4; \
+	VFMADD213PS b0<>(SB), Y2, Y4; \
+	VDIVPS Y4, Y3, Y3; \
+	VADDPS one<>(SB), Y3, Y3; \
+	VMULPS half<>(SB), Y0, Y0; \
+	VMULPS Y0, Y3, Y3
+
+// func geluAVX2(dst, x []float32)
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   gdone
+
+gloop:
+	VMOVUPS (SI), Y0
+	GELU_Y0_TO_Y3
+	VMOVUPS Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     gloop
+	VZEROUPPER
+
+gdone:
+	RET
+
+// func biasGELUAVX2(dst, bias []float32)
+TEXT ·biasGELUAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ bias_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   bgdone
+
+bgloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	GELU_Y0_TO_Y3
+	VMOVUPS Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bgloop
+	VZEROUPPER
+
+bgdone:
+	RET
+
+// func reluAVX2(dst, x []float32)
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), CX
+	MOVQ   x_base+24(FP), SI
+	SHRQ   $3, CX
+	JZ     rdone
+	VXORPS Y7, Y7, Y7
+
+rloop:
+	VMOVUPS (SI), Y0
+	VMAXPS  Y0, Y7, Y0 // max(0, x): a NaN x stays NaN
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     rloop
+	VZEROUPPER
+
+rdone:
+	RET
+
+// func biasReLUAVX2(dst, bias []float32)
+TEXT ·biasReLUAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), CX
+	MOVQ   bias_base+24(FP), SI
+	SHRQ   $3, CX
+	JZ     brdone
+	VXORPS Y7, Y7, Y7
+
+brloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMAXPS  Y0, Y7, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     brloop
+	VZEROUPPER
+
+brdone:
+	RET

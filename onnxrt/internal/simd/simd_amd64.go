@@ -1,0 +1,25 @@
+//go:build amd64 && !purego
+
+package simd
+
+import "golang.org/x/sys/cpu"
+
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Enabled reports whether the vector kernels run on this CPU.
+func Enabled() bool { return hasAVX2FMA }
+
+// The kernels process the first len(dst)&^7 elements, eight at a time.
+// They are implemented in kernels_amd64.s.
+
+//go:noescape
+func geluAVX2(dst, x []float32)
+
+//go:noescape
+func biasGELUAVX2(dst, bias []float32)
+
+//go:noescape
+func reluAVX2(dst, x []float32)
+
+//go:noescape
+func biasReLUAVX2(dst, bias []float32)

@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package simd
+
+// Enabled reports whether the vector kernels run on this CPU.
+func Enabled() bool { return false }
+
+func geluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
+func biasGELUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
+func reluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
+func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }

@@ -1,0 +1,341 @@
+package onnxrt
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/advancedclimatesystems/gonnx"
+	"github.com/advancedclimatesystems/gonnx/onnx"
+
+	"causeway/export"
+	"causeway/model"
+)
+
+// Model is a loaded causeway export, compiled for execution. It is
+// immutable after Load and safe for concurrent use by many goroutines:
+// each Run takes its working memory from a pool.
+type Model struct {
+	name  string
+	cfg   model.Config
+	meta  map[string]string
+	plan  *plan
+	pool  sync.Pool
+	nodes int // ONNX nodes before fusion
+}
+
+// Inputs is one batch in the tensor contract: Base and Int are [B,S,N]
+// row-major, Target and Mask [B,N].
+type Inputs struct {
+	B, S, N                 int
+	Base, Int, Target, Mask []float32
+}
+
+// Outputs are the model's results for one batch: Delta [B,N] and
+// AdjLogits [B,N,N] ([b][i][j] is the logit of the edge i → j; the
+// diagonal holds model.DiagLogit). The slices belong to the caller.
+type Outputs struct {
+	Delta, AdjLogits []float32
+}
+
+// Load reads and compiles the .onnx file at path. The model's name is the
+// name recorded in its metadata, else the file's base name without
+// extension.
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnxrt: %w", err)
+	}
+	m, err := loadBytes("", b, true)
+	if err != nil {
+		return nil, fmt.Errorf("onnxrt: %s: %w", path, err)
+	}
+	if m.meta[export.PropName] == "" {
+		m.name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	return m, nil
+}
+
+// LoadBytes compiles a model from the bytes of a .onnx file (for example
+// one embedded with go:embed). name names the model; empty means the name
+// recorded in its metadata (else its graph name).
+//
+// It rejects files that are not a causeway export: no architecture in the
+// metadata, an opset other than 13, inputs or outputs that differ from the
+// tensor contract (names, float32, ranks, dynamic dimensions), operators
+// outside SupportedOps, or a malformed graph.
+func LoadBytes(name string, b []byte) (*Model, error) {
+	m, err := loadBytes(name, b, true)
+	if err != nil {
+		return nil, fmt.Errorf("onnxrt: %w", err)
+	}
+	return m, nil
+}
+
+// loadBytes parses and compiles a model; without fuse every ONNX node runs
+// its generic kernel (tests use it to exercise the unfused path).
+func loadBytes(name string, b []byte, fuse bool) (*Model, error) {
+	mp, err := gonnx.ModelProtoFromBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("not an ONNX model: %w", err)
+	}
+	m, err := compile(mp, fuse)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case name != "":
+		m.name = name
+	case m.meta[export.PropName] != "":
+		m.name = m.meta[export.PropName]
+	default:
+		m.name = mp.GetGraph().GetName()
+	}
+	return m, nil
+}
+
+func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
+	g := mp.GetGraph()
+	if g == nil {
+		return nil, errors.New("the model has no graph")
+	}
+	opset := int64(-1)
+	for _, o := range mp.GetOpsetImport() {
+		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
+			opset = o.GetVersion()
+		}
+	}
+	if opset != export.Opset {
+		return nil, fmt.Errorf("opset %d: the executor runs opset %d models (export them with causeway export)", opset, export.Opset)
+	}
+	inputs, outputs, err := checkContract(g)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := export.ConfigOf(mp)
+	if err != nil {
+		return nil, fmt.Errorf("not a causeway export: %w", err)
+	}
+	x, err := newIR(g, inputs, outputs)
+	if err != nil {
+		return nil, err
+	}
+	if fuse {
+		x.fuse()
+	}
+	p, err := x.compile(inputs, outputs)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode())}
+	m.pool.New = func() any { return newState(p) }
+	return m, nil
+}
+
+// checkContract verifies the graph's inputs and outputs against the tensor
+// contract (DESIGN.md): names, float32 element type, ranks, and dynamic
+// dimensions. It returns the names in contract order.
+func checkContract(g *onnx.GraphProto) (inputs, outputs []string, err error) {
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	wantIn, wantOut := export.Contract()
+	check := func(kind string, got []*onnx.ValueInfoProto, want []export.TensorSpec) ([]string, error) {
+		byName := map[string]*onnx.ValueInfoProto{}
+		var extra []string
+		for _, v := range got {
+			if kind == "input" && inits[v.GetName()] {
+				continue // an initializer listed as input (IR < 4 style)
+			}
+			byName[v.GetName()] = v
+		}
+		var names, missing []string
+		for _, w := range want {
+			names = append(names, w.Name)
+			if byName[w.Name] == nil {
+				missing = append(missing, w.Name)
+			}
+		}
+		for n := range byName {
+			found := false
+			for _, w := range want {
+				found = found || w.Name == n
+			}
+			if !found {
+				extra = append(extra, n)
+			}
+		}
+		if len(missing) > 0 || len(extra) > 0 {
+			var got []string
+			for n := range byName {
+				got = append(got, n)
+			}
+			return nil, fmt.Errorf("%ss %s do not match the contract %s (missing %s, unexpected %s)",
+				kind, listNames(got), strings.Join(names, ", "), listNames(missing), listNames(extra))
+		}
+		for _, w := range want {
+			v := byName[w.Name]
+			tt := v.GetType().GetTensorType()
+			if tt == nil || onnx.TensorProto_DataType(tt.GetElemType()) != onnx.TensorProto_FLOAT {
+				return nil, fmt.Errorf("%s %s is not a float32 tensor (the contract wants float32 [%s])", kind, w.Name, strings.Join(w.Shape, ","))
+			}
+			if tt.GetShape() == nil {
+				continue // unknown rank: checked when the model runs
+			}
+			dims := tt.GetShape().GetDim()
+			if len(dims) != len(w.Shape) {
+				return nil, fmt.Errorf("%s %s has rank %d, the contract wants [%s]", kind, w.Name, len(dims), strings.Join(w.Shape, ","))
+			}
+			for i, d := range dims {
+				if d.GetDimParam() == "" && d.GetDimValue() > 0 {
+					return nil, fmt.Errorf("%s %s has dimension %d fixed at %d; the contract wants dynamic [%s] (re-export with causeway export)",
+						kind, w.Name, i, d.GetDimValue(), strings.Join(w.Shape, ","))
+				}
+			}
+		}
+		return names, nil
+	}
+	if inputs, err = check("input", g.GetInput(), wantIn); err != nil {
+		return nil, nil, err
+	}
+	if outputs, err = check("output", g.GetOutput(), wantOut); err != nil {
+		return nil, nil, err
+	}
+	return inputs, outputs, nil
+}
+
+func listNames(v []string) string {
+	if len(v) == 0 {
+		return "none"
+	}
+	return "[" + strings.Join(sortedCopy(v), " ") + "]"
+}
+
+func sortedCopy(v []string) []string {
+	out := append([]string(nil), v...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// Name returns the model's name (see Load and LoadBytes).
+func (m *Model) Name() string { return m.name }
+
+// Config returns the architecture recorded in the model's metadata.
+func (m *Model) Config() model.Config { return m.cfg }
+
+// Metadata returns a copy of the model's metadata_props (export.Prop* keys).
+func (m *Model) Metadata() map[string]string {
+	out := make(map[string]string, len(m.meta))
+	for k, v := range m.meta {
+		out[k] = v
+	}
+	return out
+}
+
+// MaxNodes returns the largest N the model accepts.
+func (m *Model) MaxNodes() int { return m.cfg.MaxNodes }
+
+// Plan summarises the compiled plan for logs: how many ONNX nodes the file
+// has and how many kernels of each kind run them.
+func (m *Model) Plan() string {
+	counts := map[string]int{}
+	for _, n := range m.plan.nodes {
+		counts[n.op]++
+	}
+	ops := make([]string, 0, len(counts))
+	for op := range counts {
+		ops = append(ops, op)
+	}
+	ops = sortedCopy(ops)
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = fmt.Sprintf("%s×%d", op, counts[op])
+	}
+	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), BLAS %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), BLAS())
+}
+
+// Check validates in against the model without running it: B ≥ 1, S ≥ 2,
+// 1 ≤ N ≤ max_nodes, slice lengths matching the shapes, and finite values.
+func (m *Model) Check(in Inputs) error {
+	if err := model.CheckBatch(m.cfg, len(in.Base), len(in.Int), len(in.Target), len(in.Mask), in.B, in.S, in.N); err != nil {
+		return fmt.Errorf("onnxrt: %s: %w", m.name, err)
+	}
+	for k, data := range [4][]float32{in.Base, in.Int, in.Target, in.Mask} {
+		for i, v := range data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				shape := []int{in.B, in.S, in.N}
+				if k >= 2 {
+					shape = []int{in.B, in.N}
+				}
+				return fmt.Errorf("onnxrt: %s: %s%s is %v: inputs must be finite", m.name, model.InputNames[k], index(i, shape), v)
+			}
+		}
+	}
+	return nil
+}
+
+// index formats the flat position i in shape as "[a,b,c]".
+func index(i int, shape []int) string {
+	idx := make([]string, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		idx[d] = fmt.Sprint(i % shape[d])
+		i /= shape[d]
+	}
+	return "[" + strings.Join(idx, ",") + "]"
+}
+
+// Run validates in (see Check) and runs the model on it.
+func (m *Model) Run(in Inputs) (Outputs, error) {
+	if err := m.Check(in); err != nil {
+		return Outputs{}, err
+	}
+	s := m.pool.Get().(*state)
+	out, err := m.run(s, in)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("onnxrt: %s: %w", m.name, err)
+	}
+	s.reset(m.plan)
+	m.pool.Put(s)
+	return out, nil
+}
+
+func (m *Model) run(s *state, in Inputs) (Outputs, error) {
+	p := m.plan
+	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
+		t := &s.vals[p.inputs[i]]
+		t.dtype, t.f, t.i = dtFloat, data, nil
+		if i < 2 {
+			t.shape = append(t.shape[:0], in.B, in.S, in.N)
+		} else {
+			t.shape = append(t.shape[:0], in.B, in.N)
+		}
+	}
+	for _, n := range p.nodes {
+		if err := n.k.run(s, n); err != nil {
+			return Outputs{}, fmt.Errorf("node %s (%s): %w", n.name, n.op, err)
+		}
+		for _, r := range n.release {
+			s.release(r)
+		}
+	}
+	delta, adj := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
+	if delta.dtype != dtFloat || !sameShape(delta.shape, []int{in.B, in.N}) {
+		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d]", model.OutputDelta, delta.shape, in.B, in.N)
+	}
+	if adj.dtype != dtFloat || !sameShape(adj.shape, []int{in.B, in.N, in.N}) {
+		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", model.OutputAdj, adj.shape, in.B, in.N, in.N)
+	}
+	return Outputs{
+		Delta:     append([]float32(nil), delta.f...),
+		AdjLogits: append([]float32(nil), adj.f...),
+	}, nil
+}
