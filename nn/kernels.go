@@ -1,0 +1,223 @@
+package nn
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// parFor runs fn over [0, n) split into contiguous chunks on up to
+// GOMAXPROCS goroutines. Chunks smaller than grain are not split further.
+// Each index is handled by exactly one call, so per-index results do not
+// depend on the number of workers.
+func parFor(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if grain < 1 {
+		grain = 1
+	}
+	if w := n / grain; w < workers {
+		workers = w
+	}
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := chunk; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, min(chunk, n))
+	wg.Wait()
+}
+
+const (
+	log2e = 1.44269504088896340735992468100189214
+	ln2hi = 6.93147180369123816490e-01
+	ln2lo = 1.90821492927058770002e-10
+)
+
+// fastExp is exp(x) with relative error below 1e-8 (ample for float32), by
+// Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, and a degree-8 Taylor
+// polynomial for e^r.
+func fastExp(x float64) float64 {
+	switch {
+	case x < -708:
+		return 0
+	case x > 709:
+		return math.Inf(1)
+	case x != x:
+		return x
+	}
+	// Round to nearest by the 1.5·2⁵² trick (math.Floor is a call).
+	const magic = 0x1.8p52
+	k := (x*log2e + magic) - magic
+	r := x - k*ln2hi - k*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
+	return math.Float64frombits(math.Float64bits(p) + uint64(int64(k))<<52)
+}
+
+const (
+	invSqrt2   = 0.70710678118654752440
+	invSqrt2Pi = 0.39894228040143267794
+
+	geluLo    = -8.0 // Φ(−8) ≈ 6e-16: GELU and its derivative are 0 below
+	geluHi    = 8.0  // Φ(8) ≈ 1 − 6e-16: GELU is x above
+	geluSteps = 64   // grid points per unit
+)
+
+// geluTable holds, for each grid point x_i = geluLo + i/geluSteps, the
+// cubic Taylor coefficients of Φ (the standard normal CDF) and of φ (its
+// density) at x_i: Φ, φ, φ′/2, φ″/6 and φ, φ′, φ″/2, φ‴/6, with
+// φ′ = −xφ, φ″ = (x²−1)φ, φ‴ = (3x−x³)φ. From the nearest grid point
+// (|δ| ≤ 1/128) the truncation errors are below 3e-10 (Φ) and 2e-9 (φ):
+// GELU(x) = x·Φ(x) and its derivative Φ(x) + x·φ(x) without an exp or a
+// division per element, exact to float32 rounding.
+var geluTable = func() [][8]float64 {
+	t := make([][8]float64, int((geluHi-geluLo)*geluSteps)+2)
+	for i := range t {
+		x := geluLo + float64(i)/geluSteps
+		phi := invSqrt2Pi * math.Exp(-x*x/2)
+		d1, d2, d3 := -x*phi, (x*x-1)*phi, (3*x-x*x*x)*phi
+		t[i] = [8]float64{0.5 * math.Erfc(-x*invSqrt2), phi, d1 / 2, d2 / 6, phi, d1, d2 / 2, d3 / 6}
+	}
+	return t
+}()
+
+// geluExact returns GELU(x) = x·Φ(x) (Φ through erf: PyTorch's nn.GELU()
+// default, not the tanh approximation) and its derivative Φ(x) + x·φ(x).
+func geluExact(x float64) (y, dy float64) {
+	if !(x > geluLo && x < geluHi) {
+		switch {
+		case x >= geluHi:
+			return x, 1
+		case x <= geluLo:
+			return 0, 0
+		}
+		return x, x // NaN
+	}
+	u := (x-geluLo)*geluSteps + 0.5
+	k := int(u)
+	dl := (u - 0.5 - float64(k)) * (1.0 / geluSteps)
+	c := &geluTable[k]
+	cdf := c[0] + dl*(c[1]+dl*(c[2]+dl*c[3]))
+	pdf := c[4] + dl*(c[5]+dl*(c[6]+dl*c[7]))
+	return x * cdf, cdf + x*pdf
+}
+
+// geluSlice writes GELU(x) into y and, when d is not nil, the derivative
+// into d.
+func geluSlice(x, y, d []float32) {
+	if d == nil {
+		geluForward(x, y)
+		return
+	}
+	geluBoth(x, nil, y, d)
+}
+
+// geluDropSlice writes y = GELU(x)∘m and d = GELU′(x)∘m: the fused
+// activation and dropout.
+func geluDropSlice(x, m, y, d []float32) { geluBoth(x, m, y, d) }
+
+// geluForward is the forward-only kernel. The loops below are geluExact
+// inlined by hand and unrolled by four: the table lookups and Horner chains
+// of neighbouring elements are independent, and this code is a large part
+// of a step.
+func geluForward(x, y []float32) {
+	tab := geluTable
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := (*[4]float32)(x[i:i+4]), (*[4]float32)(y[i:i+4])
+		if !geluInRange4(xs) {
+			for j, v := range xs {
+				g, _ := geluExact(float64(v))
+				ys[j] = float32(g)
+			}
+			continue
+		}
+		var k [4]int
+		var dl [4]float64
+		for j, v := range xs {
+			u := (float64(v)-geluLo)*geluSteps + 0.5
+			k[j] = int(u)
+			dl[j] = (u - 0.5 - float64(k[j])) * (1.0 / geluSteps)
+		}
+		for j, v := range xs {
+			c, t := &tab[k[j]], dl[j]
+			ys[j] = float32(float64(v) * (c[0] + t*(c[1]+t*(c[2]+t*c[3]))))
+		}
+	}
+	for ; i < len(x); i++ {
+		g, _ := geluExact(float64(x[i]))
+		y[i] = float32(g)
+	}
+}
+
+// geluBoth writes y = GELU(x)∘m and d = GELU′(x)∘m (m nil: no mask).
+func geluBoth(x, m, y, d []float32) {
+	tab := geluTable
+	y, d = y[:len(x)], d[:len(x)]
+	if m != nil {
+		m = m[:len(x)]
+	}
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys, ds := (*[4]float32)(x[i:i+4]), (*[4]float32)(y[i:i+4]), (*[4]float32)(d[i:i+4])
+		ms := [4]float32{1, 1, 1, 1}
+		if m != nil {
+			ms = *(*[4]float32)(m[i : i+4])
+		}
+		if !geluInRange4(xs) {
+			for j, v := range xs {
+				g, dg := geluExact(float64(v))
+				ys[j], ds[j] = float32(g)*ms[j], float32(dg)*ms[j]
+			}
+			continue
+		}
+		var k [4]int
+		var dl [4]float64
+		for j, v := range xs {
+			u := (float64(v)-geluLo)*geluSteps + 0.5
+			k[j] = int(u)
+			dl[j] = (u - 0.5 - float64(k[j])) * (1.0 / geluSteps)
+		}
+		for j, v := range xs {
+			c, t, xv := &tab[k[j]], dl[j], float64(v)
+			cdf := c[0] + t*(c[1]+t*(c[2]+t*c[3]))
+			pdf := c[4] + t*(c[5]+t*(c[6]+t*c[7]))
+			ys[j], ds[j] = float32(xv*cdf)*ms[j], float32(cdf+xv*pdf)*ms[j]
+		}
+	}
+	for ; i < len(x); i++ {
+		mi := float32(1)
+		if m != nil {
+			mi = m[i]
+		}
+		g, dg := geluExact(float64(x[i]))
+		y[i], d[i] = float32(g)*mi, float32(dg)*mi
+	}
+}
+
+// geluInRange4 reports whether all four values are inside the table.
+func geluInRange4(xs *[4]float32) bool {
+	return xs[0] > geluLo && xs[0] < geluHi && xs[1] > geluLo && xs[1] < geluHi &&
+		xs[2] > geluLo && xs[2] < geluHi && xs[3] > geluLo && xs[3] < geluHi
+}
+
+// sigmoid is the logistic function in float64, stable for large |x|.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
