@@ -312,6 +312,14 @@ func (b *graph) Features(base, intv, target, mask string) string {
 		b.scalar("neg_feature_clip", float32(-c.FeatureClip)), b.scalar("feature_clip", float32(c.FeatureClip))})
 }
 
+// MeanShift implements model.Builder.
+func (b *graph) MeanShift(intv, target string) string {
+	const s = "delta/mean_shift"
+	m := b.node(s, "int_mean", "ReduceMean", []string{intv}, attrInts("axes", 1), attrInt("keepdims", 1))
+	m = b.node(s, "squeeze", "Squeeze", []string{m, b.axes(1)})
+	return b.node(s, "minus_target", "Sub", []string{m, target})
+}
+
 // Linear implements model.Builder.
 func (b *graph) Linear(x, name string) string {
 	y := b.node(name, "MatMul", "MatMul", []string{x, b.param(name + "/weight")})

@@ -10,12 +10,14 @@ import (
 	"causeway/model"
 )
 
-// smallConfig is a fast architecture for tests.
+// smallConfig is a fast architecture for tests; the equivariant one also
+// turns on the mean-shift skip, so parity tests cover both options.
 func smallConfig(v model.Variant, equivariant bool) model.Config {
 	c := model.DefaultConfig(v)
 	c.DModel, c.FF, c.Layers, c.StructLayers = 16, 32, 2, 1
 	c.HyperDim, c.HyperHidden = 4, 8
 	c.Equivariant = equivariant
+	c.MeanShiftSkip = equivariant
 	return c
 }
 

@@ -82,6 +82,11 @@ type Config struct {
 	// from the intervened node's token instead of a label-keyed table), so
 	// permuting the input columns permutes the outputs exactly.
 	Equivariant bool `json:"equivariant"`
+	// MeanShiftSkip adds the mean-shift baseline, mean_S(int_samples) −
+	// target_row, to the delta head's output, so the head learns a
+	// correction to the baseline instead of the whole shift (off in the
+	// notebook's architecture).
+	MeanShiftSkip bool `json:"mean_shift_skip,omitempty"`
 	// StdFloor guards the encoder's normalisation: the base std is clamped
 	// below at this value before dividing (the notebook's +1e-6 lets
 	// features reach 1e7 on near-constant columns).

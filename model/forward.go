@@ -76,12 +76,23 @@ type Builder[T any] interface {
 	MaskedRows(mask T, name string) T
 	// RowDot returns Σ_d x[b,n,d]·w[b,d] [B,N] for x [B,N,D], w [B,D].
 	RowDot(x, w T) T
+	// MeanShift returns the mean-shift baseline mean_S(intv) − target [B,N]
+	// for intv [B,S,N] and target [B,N] (no gradient: both are data).
+	MeanShift(intv, target T) T
 }
 
 // Forward renders the variant c.Variant on b and returns its two outputs,
 // delta [B,N] and adj_logits [B,N,N]. Model C's Gumbel sample is a training
 // device applied to adj_logits in the loss, not part of the forward.
 func Forward[T any](b Builder[T], c Config, base, intv, target, mask T) (delta, adjLogits T) {
+	delta, adjLogits = forward(b, c, base, intv, target, mask)
+	if c.MeanShiftSkip {
+		delta = b.Add(delta, b.MeanShift(intv, target))
+	}
+	return delta, adjLogits
+}
+
+func forward[T any](b Builder[T], c Config, base, intv, target, mask T) (delta, adjLogits T) {
 	x := b.Linear(b.Features(base, intv, target, mask), "encoder/feature_proj")
 	if !c.Equivariant {
 		x = b.AddPositions(x, "encoder/pos_emb")

@@ -483,3 +483,19 @@ func (r *Reference) RowDot(x, w *Array) *Array {
 	}
 	return out
 }
+
+// MeanShift implements Builder.
+func (r *Reference) MeanShift(intv, target *Array) *Array {
+	b, s, n := intv.Shape[0], intv.Shape[1], intv.Shape[2]
+	out := NewArray(b, n)
+	for bi := 0; bi < b; bi++ {
+		for j := 0; j < n; j++ {
+			var m float64
+			for k := 0; k < s; k++ {
+				m += intv.Data[(bi*s+k)*n+j]
+			}
+			out.Data[bi*n+j] = m/float64(s) - target.Data[bi*n+j]
+		}
+	}
+	return out
+}

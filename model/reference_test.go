@@ -13,7 +13,57 @@ func refConfig(v Variant, equivariant bool) Config {
 	c.DModel, c.FF, c.Layers, c.StructLayers = 16, 32, 2, 1
 	c.HyperDim, c.HyperHidden = 4, 8
 	c.Equivariant = equivariant
+	c.MeanShiftSkip = equivariant
 	return c
+}
+
+// TestMeanShiftSkip checks that the skip adds exactly mean_S(int) − target
+// to delta and leaves adj_logits alone.
+func TestMeanShiftSkip(t *testing.T) {
+	for _, v := range Variants {
+		c := refConfig(v, false)
+		p, err := Init(c, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const b, s, n = 2, 7, 5
+		rng := rand.New(rand.NewPCG(1, 2))
+		base, intv := make([]float32, b*s*n), make([]float32, b*s*n)
+		target, mask := make([]float32, b*n), make([]float32, b*n)
+		for i := range base {
+			base[i], intv[i] = float32(rng.NormFloat64()), float32(3+rng.NormFloat64())
+		}
+		for i := range target {
+			target[i] = float32(rng.NormFloat64())
+		}
+		mask[1], mask[n+3] = 1, 1
+		d0, a0, err := Predict(c, p, base, intv, target, mask, b, s, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.MeanShiftSkip = true
+		d1, a1, err := Predict(c, p, base, intv, target, mask, b, s, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bi := 0; bi < b; bi++ {
+			for j := 0; j < n; j++ {
+				var m float64
+				for k := 0; k < s; k++ {
+					m += float64(intv[(bi*s+k)*n+j])
+				}
+				want := float64(d0[bi*n+j]) + m/s - float64(target[bi*n+j])
+				if math.Abs(float64(d1[bi*n+j])-want) > 1e-5 {
+					t.Fatalf("%s: delta[%d][%d] = %v, want %v", v, bi, j, d1[bi*n+j], want)
+				}
+			}
+		}
+		for i := range a0 {
+			if a0[i] != a1[i] {
+				t.Fatalf("%s: the skip changed adj_logits[%d]", v, i)
+			}
+		}
+	}
 }
 
 // refBatch is one random input batch, float32 as the contract has it.

@@ -85,6 +85,12 @@ func (bd *builder) Features(base, intv, target, mask *gorgonia.Node) *gorgonia.N
 	return bd.out(op, base, intv, target, mask)
 }
 
+func (bd *builder) MeanShift(intv, target *gorgonia.Node) *gorgonia.Node {
+	s := intv.Shape()
+	op := &meanShiftOp{opBase: bd.c.base("meanShift", []int{3, 2}, nil, s[0], s[2]), b: s[0], s: s[1], n: s[2]}
+	return bd.out(op, intv, target)
+}
+
 func (bd *builder) Linear(x *gorgonia.Node, name string) *gorgonia.Node {
 	w, b := bd.param(name+"/weight"), bd.param(name+"/bias")
 	s := x.Shape()

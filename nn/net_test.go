@@ -151,6 +151,7 @@ func TestParity(t *testing.T) {
 		small := smallConfig(v)
 		eq := smallConfig(v)
 		eq.Equivariant = true
+		eq.MeanShiftSkip = true
 		drop := smallConfig(v)
 		drop.Dropout = 0.5 // Predict must not apply it
 		for _, tc := range []struct {

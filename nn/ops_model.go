@@ -51,6 +51,31 @@ func (o *featuresOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
+// meanShiftOp computes the mean-shift baseline mean_S(intv) − target
+// [B, N] (see model.Builder.MeanShift) in float64. It has no gradient: its
+// inputs are data. Inputs: intv [B, S, N], target [B, N].
+type meanShiftOp struct {
+	opBase
+	b, s, n int
+}
+
+func (o *meanShiftOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	intv, target := f32(vs[0]), f32(vs[1])
+	out := o.out.dense()
+	y := out.Float32s()
+	S, N := o.s, o.n
+	for b := 0; b < o.b; b++ {
+		for j := 0; j < N; j++ {
+			var m float64
+			for s := 0; s < S; s++ {
+				m += float64(intv[(b*S+s)*N+j])
+			}
+			y[b*N+j] = float32(m/float64(S) - float64(target[b*N+j]))
+		}
+	}
+	return out, nil
+}
+
 // attnOp is the attention core on projected q, k, v [B, N, D] split into H
 // heads: P = softmax(q·kᵀ/√dh + bias), P' = P∘mask (dropout), ctx = P'·v.
 // Inputs: q, k, v, then bias [B, N, N] if hasBias, then the dropout mask
