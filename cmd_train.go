@@ -60,6 +60,8 @@ func trainCommand() *cli.Command {
 			&cli.StringFlag{Name: "activation", Usage: "feed-forward activation gelu|relu (default: the variant's, gelu for A–C, relu for D–E)"},
 			&cli.IntFlag{Name: "max-nodes", Value: m.MaxNodes, Usage: "largest N the model accepts"},
 			&cli.BoolFlag{Name: "equivariant", Usage: "drop the label-keyed parts so permuting columns permutes outputs"},
+			&cli.BoolFlag{Name: "pair-stats", Usage: "add learned multiples of |corr| of the observational and interventional columns to the DAG logits"},
+			&cli.BoolFlag{Name: "mean-shift-skip", Usage: "add the mean-shift baseline to the delta head (the head learns a correction)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		}, priorFlags()...),
 		Action: runTrain,
@@ -88,6 +90,7 @@ func runTrain(c *cli.Context) error {
 	m := &cfg.Model
 	m.DModel, m.Heads, m.Layers, m.StructLayers, m.FF = c.Int("d-model"), c.Int("heads"), c.Int("layers"), c.Int("struct-layers"), c.Int("ff")
 	m.Dropout, m.MaxNodes, m.Equivariant = c.Float64("dropout"), c.Int("max-nodes"), c.Bool("equivariant")
+	m.MeanShiftSkip, m.PairStats = c.Bool("mean-shift-skip"), c.Bool("pair-stats")
 	if a := c.String("activation"); a != "" {
 		m.Activation = model.Activation(strings.ToLower(a))
 	}

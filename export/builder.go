@@ -275,16 +275,32 @@ func scope(x string) string {
 	return x
 }
 
+// samples returns S and S−1 as float scalars [1], from the dynamic sample count.
+func (b *graph) samples() (fS, sm1 string) {
+	fS = b.once("S_float", func() string {
+		shape := b.once("shape", func() string { return b.node("dims", "base_shape", "Shape", []string{b.base}) })
+		nS := b.node("dims", "S", "Slice", []string{shape, b.ints("starts_1", 1), b.ints("ends_2", 2)})
+		return b.node("dims", "S_float", "Cast", []string{nS}, attrInt("to", int64(onnx.TensorProto_FLOAT)))
+	})
+	sm1 = b.once("S_minus_1", func() string {
+		return b.node("dims", "S_minus_1", "Sub", []string{fS, b.scalar("one", 1)})
+	})
+	return fS, sm1
+}
+
+// bessel returns S/(S−1), which turns a biased variance into the unbiased one.
+func (b *graph) bessel() string {
+	return b.once("bessel", func() string {
+		fS, sm1 := b.samples()
+		return b.node("encoder/features", "bessel", "Div", []string{fS, sm1})
+	})
+}
+
 // Features implements model.Builder.
 func (b *graph) Features(base, intv, target, mask string) string {
 	const s = "encoder/features"
 	c := b.cfg
-	// S/(S−1) as a float, from the dynamic sample count.
-	shape := b.once("shape", func() string { return b.node("dims", "base_shape", "Shape", []string{b.base}) })
-	nS := b.node("dims", "S", "Slice", []string{shape, b.ints("starts_1", 1), b.ints("ends_2", 2)})
-	fS := b.node("dims", "S_float", "Cast", []string{nS}, attrInt("to", int64(onnx.TensorProto_FLOAT)))
-	sm1 := b.node("dims", "S_minus_1", "Sub", []string{fS, b.scalar("one", 1)})
-	bessel := b.node(s, "bessel", "Div", []string{fS, sm1})
+	bessel := b.bessel()
 
 	// stats returns the mean and the unbiased std + StdEps over axis 1, both [B,1,N].
 	stats := func(x, label string) (mean, std string) {
@@ -310,6 +326,38 @@ func (b *graph) Features(base, intv, target, mask string) string {
 	f = b.node(s, "transpose", "Transpose", []string{f}, attrInts("perm", 0, 2, 1))                    // [B,N,6]
 	return b.node(s, "clip", "Clip", []string{f,
 		b.scalar("neg_feature_clip", float32(-c.FeatureClip)), b.scalar("feature_clip", float32(c.FeatureClip))})
+}
+
+// PairLogits implements model.Builder: per input, the columns are
+// standardised (unbiased std clamped below at StdFloor), their Gram matrix
+// over S divided by S−1 is the correlation, and |R| = √(R·R).
+func (b *graph) PairLogits(base, intv, name string) string {
+	c := b.cfg
+	_, sm1 := b.samples()
+	bessel := b.bessel()
+	w := b.param(name + "/weight")
+	var sum string
+	for k, x := range []string{base, intv} {
+		l := []string{"base", "int"}[k]
+		mean := b.node(name, l+"_mean", "ReduceMean", []string{x}, attrInts("axes", 1), attrInt("keepdims", 1))
+		dev := b.node(name, l+"_dev", "Sub", []string{x, mean})
+		v := b.node(name, l+"_var_biased", "ReduceMean", []string{b.node(name, l+"_dev_sq", "Mul", []string{dev, dev})}, attrInts("axes", 1), attrInt("keepdims", 1))
+		sd := b.node(name, l+"_std", "Sqrt", []string{b.node(name, l+"_var", "Mul", []string{v, bessel})})
+		den := b.node(name, l+"_den", "Clip", []string{sd, b.scalar("std_floor", float32(c.StdFloor)), b.scalar("float_max", math.MaxFloat32)})
+		z := b.node(name, l+"_z", "Div", []string{dev, den})                                                   // [B,S,N]
+		zt := b.node(name, l+"_z_transpose", "Transpose", []string{z}, attrInts("perm", 0, 2, 1))              // [B,N,S]
+		r := b.node(name, l+"_corr", "Div", []string{b.node(name, l+"_gram", "MatMul", []string{zt, z}), sm1}) // [B,N,N]
+		abs := b.node(name, l+"_abs_corr", "Sqrt", []string{b.node(name, l+"_corr_sq", "Mul", []string{r, r})})
+		wk := b.node(name, l+"_weight", "Slice", []string{w, b.ints(fmt.Sprintf("starts_%d", k), int64(k)), b.ints(fmt.Sprintf("ends_%d", k+1), int64(k+1))})
+		term := b.node(name, l+"_term", "Mul", []string{abs, wk})
+		if sum == "" {
+			sum = term
+		} else {
+			sum = b.node(name, "sum", "Add", []string{sum, term})
+		}
+	}
+	_, off, _ := b.eye()
+	return b.node(name, "off_diagonal", "Mul", []string{sum, off})
 }
 
 // MeanShift implements model.Builder.

@@ -87,6 +87,12 @@ type Config struct {
 	// correction to the baseline instead of the whole shift (off in the
 	// notebook's architecture).
 	MeanShiftSkip bool `json:"mean_shift_skip,omitempty"`
+	// PairStats adds pairwise evidence to the DAG head: learned multiples
+	// of the absolute sample correlations of the observational and of the
+	// interventional columns (see Builder.PairLogits). The notebook's node
+	// tokens carry only marginal statistics, which bound what the DAG head
+	// can know about adjacency; off in the notebook's architecture.
+	PairStats bool `json:"pair_stats,omitempty"`
 	// StdFloor guards the encoder's normalisation: the base std is clamped
 	// below at this value before dividing (the notebook's +1e-6 lets
 	// features reach 1e7 on near-constant columns).

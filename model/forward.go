@@ -76,6 +76,13 @@ type Builder[T any] interface {
 	MaskedRows(mask T, name string) T
 	// RowDot returns Σ_d x[b,n,d]·w[b,d] [B,N] for x [B,N,D], w [B,D].
 	RowDot(x, w T) T
+	// PairLogits returns pairwise evidence for the DAG logits [B,N,N]:
+	//   out[b,i,j] = w[0]·|Rb[i,j]| + w[1]·|Ri[i,j]| for i ≠ j, 0 on the diagonal,
+	// with w = name/weight [2] and Rb, Ri the sample correlations over S of
+	// the columns of base and intv: R[i,j] = Σ_s (x_si − m_i)(x_sj − m_j) /
+	// (S−1) / (den_i·den_j), den_i = max(sd_i, StdFloor), sd_i the unbiased
+	// (S−1) standard deviation (no StdEps). Gradients flow to w only.
+	PairLogits(base, intv T, name string) T
 	// MeanShift returns the mean-shift baseline mean_S(intv) − target [B,N]
 	// for intv [B,S,N] and target [B,N] (no gradient: both are data).
 	MeanShift(intv, target T) T
@@ -105,7 +112,11 @@ func forward[T any](b Builder[T], c Config, base, intv, target, mask T) (delta, 
 		return x
 	}
 	dag := func(x T) T {
-		return b.Bilinear(b.Linear(x, "dag/parent"), b.Linear(x, "dag/child"))
+		l := b.Bilinear(b.Linear(x, "dag/parent"), b.Linear(x, "dag/child"))
+		if c.PairStats {
+			l = b.Add(l, b.PairLogits(base, intv, "dag/pair"))
+		}
+		return l
 	}
 	switch c.Variant {
 	case VariantA, VariantC:

@@ -100,6 +100,10 @@ func Specs(c Config) []Spec {
 		s.linear("hyper/linear2", c.HyperHidden, d)
 		dag()
 	}
+	if c.PairStats {
+		// Last, so the option does not change the other parameters' streams.
+		s.add(Spec{Name: "dag/pair/weight", Shape: []int{2}, Init: InitZeros})
+	}
 	return s
 }
 

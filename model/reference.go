@@ -499,3 +499,52 @@ func (r *Reference) MeanShift(intv, target *Array) *Array {
 	}
 	return out
 }
+
+// PairLogits implements Builder.
+func (r *Reference) PairLogits(base, intv *Array, name string) *Array {
+	b, s, n := base.Shape[0], base.Shape[1], base.Shape[2]
+	w := r.param(name + "/weight")
+	out := NewArray(b, n, n)
+	for k, x := range []*Array{base, intv} {
+		for bi := 0; bi < b; bi++ {
+			corr := refCorrelation(x.Data[bi*s*n:(bi+1)*s*n], s, n, r.cfg.StdFloor)
+			for i := 0; i < n; i++ {
+				for j := 0; j < n; j++ {
+					if i != j {
+						out.Data[(bi*n+i)*n+j] += w.Data[k] * math.Abs(corr[i*n+j])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// refCorrelation returns the n×n sample correlation of the columns of the
+// row-major s×n matrix x, with each std clamped below at floor.
+func refCorrelation(x []float64, s, n int, floor float64) []float64 {
+	mean, den := make([]float64, n), make([]float64, n)
+	for j := 0; j < n; j++ {
+		for k := 0; k < s; k++ {
+			mean[j] += x[k*n+j]
+		}
+		mean[j] /= float64(s)
+		var ss float64
+		for k := 0; k < s; k++ {
+			d := x[k*n+j] - mean[j]
+			ss += d * d
+		}
+		den[j] = math.Max(math.Sqrt(ss/float64(s-1)), floor)
+	}
+	out := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var c float64
+			for k := 0; k < s; k++ {
+				c += (x[k*n+i] - mean[i]) * (x[k*n+j] - mean[j])
+			}
+			out[i*n+j] = c / float64(s-1) / (den[i] * den[j])
+		}
+	}
+	return out
+}

@@ -14,6 +14,7 @@ func refConfig(v Variant, equivariant bool) Config {
 	c.HyperDim, c.HyperHidden = 4, 8
 	c.Equivariant = equivariant
 	c.MeanShiftSkip = equivariant
+	c.PairStats = equivariant
 	return c
 }
 

@@ -85,6 +85,16 @@ func (bd *builder) Features(base, intv, target, mask *gorgonia.Node) *gorgonia.N
 	return bd.out(op, base, intv, target, mask)
 }
 
+func (bd *builder) PairLogits(base, intv *gorgonia.Node, name string) *gorgonia.Node {
+	s := base.Shape()
+	B, S, N := s[0], s[1], s[2]
+	st := bd.out(&pairStatsOp{opBase: bd.c.base("pairStats", []int{3, 3}, nil, B, 2, N, N),
+		b: B, s: S, n: N, floor: bd.cfg.StdFloor}, base, intv)
+	w := bd.param(name + "/weight")
+	op := &pairWeightOp{opBase: bd.c.base("pairWeight", []int{4, 1}, []bool{false, true}, B, N, N), c: bd.c, b: B, n: N}
+	return bd.out(op, st, w)
+}
+
 func (bd *builder) MeanShift(intv, target *gorgonia.Node) *gorgonia.Node {
 	s := intv.Shape()
 	op := &meanShiftOp{opBase: bd.c.base("meanShift", []int{3, 2}, nil, s[0], s[2]), b: s[0], s: s[1], n: s[2]}

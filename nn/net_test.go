@@ -152,6 +152,7 @@ func TestParity(t *testing.T) {
 		eq := smallConfig(v)
 		eq.Equivariant = true
 		eq.MeanShiftSkip = true
+		eq.PairStats = true
 		drop := smallConfig(v)
 		drop.Dropout = 0.5 // Predict must not apply it
 		for _, tc := range []struct {
@@ -406,6 +407,8 @@ func TestModelGradient(t *testing.T) {
 			cfg.DModel, cfg.Heads, cfg.Layers, cfg.StructLayers, cfg.FF, cfg.MaxNodes = 8, 2, 1, 1, 16, 6
 			cfg.HyperDim, cfg.HyperHidden, cfg.Activation, cfg.Dropout = 3, 5, model.GELU, 0.2
 			cfg.Equivariant = vc.eq
+			// The equivariant cases also carry the two options off by default.
+			cfg.MeanShiftSkip, cfg.PairStats = vc.eq, vc.eq
 			net := newTestNet(t, cfg, 11)
 			b := randBatch(rand.New(rand.NewPCG(3, 3)), 2, 6, 4)
 			w := DefaultLossWeights()

@@ -76,6 +76,115 @@ func (o *meanShiftOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
+// pairStatsOp computes the pairwise statistics of model.Builder.PairLogits
+// [B, 2, N, N]: |corr| of the base columns, then of the interventional
+// columns, 0 on the diagonal, in float64. It has no gradient: its inputs are
+// data. Inputs: base, intv [B, S, N].
+type pairStatsOp struct {
+	opBase
+	b, s, n int
+	floor   float64
+}
+
+func (o *pairStatsOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	out := o.out.dense()
+	y := out.Float32s()
+	S, N := o.s, o.n
+	z := make([]float64, S*N)
+	for k, v := range vs[:2] {
+		x := f32(v)
+		for b := 0; b < o.b; b++ {
+			xb := x[b*S*N : (b+1)*S*N]
+			for j := 0; j < N; j++ {
+				var m float64
+				for s := 0; s < S; s++ {
+					m += float64(xb[s*N+j])
+				}
+				m /= float64(S)
+				var ss float64
+				for s := 0; s < S; s++ {
+					d := float64(xb[s*N+j]) - m
+					z[s*N+j] = d
+					ss += d * d
+				}
+				den := math.Max(math.Sqrt(ss/float64(S-1)), o.floor)
+				for s := 0; s < S; s++ {
+					z[s*N+j] /= den
+				}
+			}
+			f := y[(b*2+k)*N*N : (b*2+k+1)*N*N]
+			for i := 0; i < N; i++ {
+				for j := 0; j < N; j++ {
+					if i == j {
+						f[i*N+j] = 0
+						continue
+					}
+					var c float64
+					for s := 0; s < S; s++ {
+						c += z[s*N+i] * z[s*N+j]
+					}
+					f[i*N+j] = float32(math.Abs(c / float64(S-1)))
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// pairWeightOp is out[b,i,j] = w[0]·F[b,0,i,j] + w[1]·F[b,1,i,j] [B, N, N].
+// Inputs: F [B, 2, N, N] (from pairStatsOp, no gradient), w [2].
+type pairWeightOp struct {
+	opBase
+	c    *gctx
+	b, n int
+}
+
+func (o *pairWeightOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	f, w := f32(vs[0]), f32(vs[1])
+	out := o.out.dense()
+	y := out.Float32s()
+	nn := o.n * o.n
+	for b := 0; b < o.b; b++ {
+		f0, f1 := f[(b*2)*nn:(b*2+1)*nn], f[(b*2+1)*nn:(b*2+2)*nn]
+		for i := range nn {
+			y[b*nn+i] = w[0]*f0[i] + w[1]*f1[i]
+		}
+	}
+	return out, nil
+}
+
+func (o *pairWeightOp) SymDiff(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	return grads(o.diff, nil, func() *gorgonia.Node {
+		op := &pairWeightGradOp{opBase: o.c.base("pairWeightGrad", []int{3, 4}, nil, 2), b: o.b, n: o.n}
+		return apply(op, g, in[0])
+	}), nil
+}
+
+// pairWeightGradOp is dw[k] = Σ_{b,i,j} g[b,i,j]·F[b,k,i,j]. Inputs: g, F.
+type pairWeightGradOp struct {
+	opBase
+	b, n int
+}
+
+func (o *pairWeightGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	g, f := f32(vs[0]), f32(vs[1])
+	out := o.out.dense()
+	dw := out.Float32s()
+	nn := o.n * o.n
+	var d [2]float64
+	for b := 0; b < o.b; b++ {
+		gb := g[b*nn : (b+1)*nn]
+		for k := range 2 {
+			fk := f[(b*2+k)*nn : (b*2+k+1)*nn]
+			for i, gi := range gb {
+				d[k] += float64(gi) * float64(fk[i])
+			}
+		}
+	}
+	dw[0], dw[1] = float32(d[0]), float32(d[1])
+	return out, nil
+}
+
 // attnOp is the attention core on projected q, k, v [B, N, D] split into H
 // heads: P = softmax(q·kᵀ/√dh + bias), P' = P∘mask (dropout), ctx = P'·v.
 // Inputs: q, k, v, then bias [B, N, N] if hasBias, then the dropout mask

@@ -10,13 +10,15 @@ import (
 )
 
 // smallConfig is a fast architecture for tests; the equivariant one also
-// turns on the mean-shift skip, so parity tests cover both options.
+// turns on the mean-shift skip and the pair statistics, so parity tests
+// cover those options.
 func smallConfig(v model.Variant, equivariant bool) model.Config {
 	c := model.DefaultConfig(v)
 	c.DModel, c.FF, c.Layers, c.StructLayers = 16, 32, 2, 1
 	c.HyperDim, c.HyperHidden = 4, 8
 	c.Equivariant = equivariant
 	c.MeanShiftSkip = equivariant
+	c.PairStats = equivariant
 	return c
 }
 
