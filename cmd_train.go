@@ -49,6 +49,7 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "loss-dag", Value: d.Loss.DAG, Usage: "weight of the adjacency BCE"},
 			&cli.Float64Flag{Name: "loss-acyclic", Value: d.Loss.Acyclic, Usage: "weight of the acyclicity term"},
 			&cli.Float64Flag{Name: "loss-l1", Value: d.Loss.L1, Usage: "weight of the L1 sparsity term"},
+			&cli.Float64Flag{Name: "huber-delta", Value: 1, Usage: "Huber threshold δ of the delta loss (large δ: squared error, fits the mean)"},
 			&cli.Float64Flag{Name: "tau-start", Value: d.TauStart, Usage: "Model C: initial Gumbel temperature"},
 			&cli.Float64Flag{Name: "tau-end", Value: d.TauEnd, Usage: "Model C: final Gumbel temperature"},
 			&cli.IntFlag{Name: "d-model", Value: m.DModel, Usage: "token width"},
@@ -85,7 +86,7 @@ func runTrain(c *cli.Context) error {
 	cfg.WeightDecay, cfg.ClipNorm, cfg.Seed = c.Float64("weight-decay"), c.Float64("clip-norm"), c.Uint64("seed")
 	cfg.ValEvery, cfg.ValGraphs, cfg.ValNodes, cfg.ValSeed = c.Int("val-every"), c.Int("val-graphs"), c.Int("val-nodes"), c.Uint64("val-seed")
 	cfg.LogEvery, cfg.CkptEvery, cfg.Workers = c.Int("log-every"), c.Int("ckpt-every"), c.Int("workers")
-	cfg.Loss = nn.LossWeights{Delta: c.Float64("loss-delta"), DAG: c.Float64("loss-dag"), Acyclic: c.Float64("loss-acyclic"), L1: c.Float64("loss-l1")}
+	cfg.Loss = nn.LossWeights{Delta: c.Float64("loss-delta"), DAG: c.Float64("loss-dag"), Acyclic: c.Float64("loss-acyclic"), L1: c.Float64("loss-l1"), HuberDelta: c.Float64("huber-delta")}
 	cfg.TauStart, cfg.TauEnd = c.Float64("tau-start"), c.Float64("tau-end")
 	m := &cfg.Model
 	m.DModel, m.Heads, m.Layers, m.StructLayers, m.FF = c.Int("d-model"), c.Int("heads"), c.Int("layers"), c.Int("struct-layers"), c.Int("ff")

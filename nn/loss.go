@@ -4,10 +4,11 @@ import "gorgonia.org/gorgonia"
 
 // Loss terms as builder methods (each returns a [1] node).
 
-// huber is the mean Huber loss (δ = 1) of pred against the data target.
-func (bd *builder) huber(pred, target *gorgonia.Node) *gorgonia.Node {
+// huber is the mean Huber loss of pred against the data target, with the
+// threshold δ read from the [1] input delta.
+func (bd *builder) huber(pred, target, delta *gorgonia.Node) *gorgonia.Node {
 	c := bd.c
-	return bd.out(&huberOp{opBase: c.base("huber", []int{pred.Dims(), target.Dims()}, []bool{true, false}, 1), c: c}, pred, target)
+	return bd.out(&huberOp{opBase: c.base("huber", []int{pred.Dims(), target.Dims(), 1}, []bool{true, false, false}, 1), c: c}, pred, target, delta)
 }
 
 // bce is the mean off-diagonal BCE-with-logits of logits [B,N,N] against adj.

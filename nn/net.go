@@ -71,6 +71,17 @@ type LossWeights struct {
 	DAG     float64 // BCE-with-logits on the adjacency
 	Acyclic float64 // acyclicity h(A)
 	L1      float64 // mean edge probability (sparsity)
+	// HuberDelta is the Huber threshold δ (0 means the notebook's 1). A δ
+	// well above the typical error makes the term a mean squared error, whose
+	// minimiser is the conditional mean rather than (for δ → 0) the median.
+	HuberDelta float64 `json:",omitempty"`
+}
+
+func (w LossWeights) huberDelta() float64 {
+	if w.HuberDelta > 0 {
+		return w.HuberDelta
+	}
+	return 1
 }
 
 // DefaultLossWeights returns the notebook's weights {10, 1, 0.1, 0.01}.
@@ -81,7 +92,7 @@ func DefaultLossWeights() LossWeights {
 // Loss is the value of one training step's loss and of its parts.
 //
 //	Total   = Delta·Huber + DAG·BCE + Acyclic·Acyclicity + L1·L1
-//	Huber   = mean over B·N of huber(delta_pred − delta_true, δ = 1)
+//	Huber   = mean over B·N of huber(delta_pred − delta_true, δ = LossWeights.HuberDelta, default 1)
 //	BCE     = mean over the off-diagonal entries of BCE-with-logits(L, adj)
 //	Acyclic = mean over b of c·(tr(exp(A_b∘A_b / c)) − N), c = max(1, N/50)
 //	L1      = mean of A over the off-diagonal entries
@@ -208,6 +219,7 @@ func (n *Net) Step(b *Batch, w LossWeights, tau float64, rng *rand.Rand) (Loss, 
 	g.load(b, true)
 	copy(g.in["loss_weights"].data(), []float32{float32(w.Delta), float32(w.DAG), float32(w.Acyclic), float32(w.L1)})
 	g.in["one"].data()[0] = 1
+	g.in["huber_delta"].data()[0] = float32(w.huberDelta())
 	for _, d := range g.drops {
 		fillDropout(d.val.data(), d.p, rng)
 	}
@@ -339,7 +351,7 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 	if k.train {
 		deltaTrue, adjTrue := in("delta_true", B, N), in("adj_true", B, N, N)
 		weights, one := in("loss_weights", 4), in("one", 1)
-		huber, bce := bd.huber(gr.delta, deltaTrue), bd.bce(gr.adj, adjTrue)
+		huber, bce := bd.huber(gr.delta, deltaTrue, in("huber_delta", 1)), bd.bce(gr.adj, adjTrue)
 		var a *gorgonia.Node
 		if n.cfg.Variant == model.VariantC {
 			a = bd.gumbelSample(gr.adj, in("gumbel_noise", B, N, N), in("tau", 1))

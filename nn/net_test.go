@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/metrics"
 	"causeway/model"
 	"gonum.org/v1/gonum/mat"
 )
@@ -462,5 +463,34 @@ func TestModelGradient(t *testing.T) {
 			}
 			t.Logf("worst scaled error %.3g", worst)
 		})
+	}
+}
+
+// TestHuberDeltaMatchesMetrics checks the training loss's Huber term, at
+// the notebook's δ = 1 and at a larger δ, against metrics.Huber of the
+// inference delta (dropout off, so both see the same forward).
+func TestHuberDeltaMatchesMetrics(t *testing.T) {
+	cfg := smallConfig(model.VariantA)
+	cfg.Dropout = 0
+	net := newTestNet(t, cfg, 5)
+	b := randBatch(rand.New(rand.NewPCG(9, 9)), 3, 8, 5)
+	for i := range b.Delta {
+		b.Delta[i] *= 4 // errors on both sides of each δ
+	}
+	pred, _, err := net.Predict(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, delta := range []float64{0, 1, 3} {
+		w := DefaultLossWeights()
+		w.HuberDelta = delta
+		l, err := net.Step(b, w, 1, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := metrics.Huber(pred, b.Delta, max(delta, 1))
+		if math.Abs(l.Huber-want) > 1e-5*math.Max(1, want) {
+			t.Errorf("δ=%g: loss Huber %.6f, metrics.Huber %.6f", delta, l.Huber, want)
+		}
 	}
 }

@@ -31,8 +31,9 @@ func (o *combineOp) part(i int, v gorgonia.Value) float64 {
 	return float64(f32(v)[0])
 }
 
-// huberOp is PyTorch's huber_loss(pred, target, delta=1) averaged over all
-// B·N entries. Inputs: pred, target [B, N].
+// huberOp is PyTorch's huber_loss(pred, target, delta=δ) averaged over all
+// B·N entries: ½d² for |d| ≤ δ, else δ(|d| − ½δ). Inputs: pred, target
+// [B, N], δ [1] (the notebook's δ = 1).
 type huberOp struct {
 	opBase
 	c   *gctx
@@ -40,14 +41,14 @@ type huberOp struct {
 }
 
 func (o *huberOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	p, t := f32(vs[0]), f32(vs[1])
+	p, t, delta := f32(vs[0]), f32(vs[1]), float64(f32(vs[2])[0])
 	var s float64
 	for i := range p {
 		d := math.Abs(float64(p[i]) - float64(t[i]))
-		if d <= 1 {
+		if d <= delta {
 			s += 0.5 * d * d
 		} else {
-			s += d - 0.5
+			s += delta * (d - 0.5*delta)
 		}
 	}
 	o.val = s / float64(len(p))
@@ -58,22 +59,22 @@ func (o *huberOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 
 func (o *huberOp) SymDiff(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
 	return grads(o.diff, func() *gorgonia.Node {
-		op := &huberGradOp{opBase: o.c.base("huberGrad", []int{in[0].Dims(), in[1].Dims(), 1}, nil, in[0].Shape()...)}
-		return apply(op, in[0], in[1], g)
+		op := &huberGradOp{opBase: o.c.base("huberGrad", []int{in[0].Dims(), in[1].Dims(), 1, 1}, nil, in[0].Shape()...)}
+		return apply(op, in[0], in[1], g, in[2])
 	}), nil
 }
 
-// huberGradOp is g·clamp(pred − target, −1, 1)/count. Inputs: pred,
-// target, g.
+// huberGradOp is g·clamp(pred − target, −δ, δ)/count. Inputs: pred,
+// target, g, δ.
 type huberGradOp struct{ opBase }
 
 func (o *huberGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	p, t, g := f32(vs[0]), f32(vs[1]), f32(vs[2])
+	p, t, g, delta := f32(vs[0]), f32(vs[1]), f32(vs[2]), float64(f32(vs[3])[0])
 	out := o.out.dense()
 	d := out.Float32s()
 	scale := float64(g[0]) / float64(len(p))
 	for i := range p {
-		d[i] = float32(scale * math.Max(-1, math.Min(1, float64(p[i])-float64(t[i]))))
+		d[i] = float32(scale * math.Max(-delta, math.Min(delta, float64(p[i])-float64(t[i]))))
 	}
 	return out, nil
 }

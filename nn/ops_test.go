@@ -112,7 +112,20 @@ func TestOpGradients(t *testing.T) {
 				}
 			},
 			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node {
-				return bd.huber(in["pred"], in["target"])
+				d, v := bd.input("huber_delta", 1)
+				v.data()[0] = 1
+				return bd.huber(in["pred"], in["target"], d)
+			}},
+		{name: "huber δ=2.5", params: map[string][]int{"pred": {B, N}}, data: map[string][]int{"target": {B, N}},
+			init: func(_ string, x []float32, rng *rand.Rand) {
+				for i := range x {
+					x[i] = float32(rng.NormFloat64() * 3)
+				}
+			},
+			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node {
+				d, v := bd.input("huber_delta", 1)
+				v.data()[0] = 2.5
+				return bd.huber(in["pred"], in["target"], d)
 			}},
 		{name: "bce", params: map[string][]int{"l": {B, N, N}}, data: map[string][]int{"adj": {B, N, N}},
 			init:  adjInit,

@@ -117,6 +117,7 @@ func (c Config) Validate() error {
 	check(c.WeightDecay >= 0, "weight decay %g: must be ≥ 0", c.WeightDecay)
 	check(c.ClipNorm >= 0, "clip norm %g: must be ≥ 0", c.ClipNorm)
 	check(c.Loss.Delta >= 0 && c.Loss.DAG >= 0 && c.Loss.Acyclic >= 0 && c.Loss.L1 >= 0, "loss weights %+v: must be ≥ 0", c.Loss)
+	check(c.Loss.HuberDelta >= 0, "huber delta %g: must be positive (0 means 1)", c.Loss.HuberDelta)
 	check(c.TauStart > 0 && c.TauEnd > 0, "tau %g→%g: must be positive", c.TauStart, c.TauEnd)
 	check(c.ValEvery >= 0 && c.ValGraphs >= 0, "validation every %d on %d graphs: must be ≥ 0", c.ValEvery, c.ValGraphs)
 	check(c.ValGraphs == 0 || (c.ValNodes >= 2 && c.ValNodes <= c.Model.MaxNodes), "validation nodes %d: must be in [2, max_nodes %d]", c.ValNodes, c.Model.MaxNodes)
