@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"causeway/model"
+	"causeway/onnxrt"
+)
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+	}{
+		{"8MiB", 8 << 20}, {"8mib", 8 << 20}, {"512KiB", 512 << 10}, {"1MB", 1e6}, {"2 GiB", 2 << 30},
+		{"1048576", 1 << 20}, {"100B", 100}, {"1.5KiB", 1536}, {"64k", 64 << 10},
+	} {
+		if got, err := parseSize(tc.in); err != nil || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "-1MiB", "0", "8XB", "1e3", "2TiB", "0.1B"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+// TestServeCommandRefusesToStart checks the errors serve stops with before
+// it listens.
+func TestServeCommandRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	if err := os.Mkdir(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestModel(t, models, model.VariantA, 10)
+	empty := filepath.Join(dir, "empty")
+	junk := filepath.Join(dir, "junk")
+	for _, d := range []string{empty, junk} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(junk, "model-x.onnx"), []byte("not onnx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no --models given and this binary embeds no default model"},
+		{[]string{"--models", empty}, "no .onnx files under " + empty},
+		{[]string{"--models", junk}, "no model under " + junk + " loads"},
+		{[]string{"--models", filepath.Join(dir, "missing")}, "models directory"},
+		{[]string{"--models", models, "--default", "model-e"}, `default model "model-e" is not loaded (loaded: model-a)`},
+		{[]string{"--models", models, "--max-body", "lots"}, "--max-body"},
+		{[]string{"--models", models, "--max-concurrency", "0"}, "--max-concurrency 0"},
+		{[]string{"--models", models, "--timeout", "0s"}, "--timeout"},
+		{[]string{"--models", models, "--log-format", "xml"}, "--log-format"},
+		{[]string{"--models", models, "--addr", "256.1.1.1:99999"}, "--addr"},
+		{[]string{"--models", models, "extra"}, `unexpected argument "extra"`},
+	} {
+		out, err := runApp(append([]string{"serve"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("serve %v: %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	// A junk file beside a good model is skipped with a warning.
+	if err := os.WriteFile(filepath.Join(models, "broken.onnx"), []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runApp("serve", "--models", models, "--addr", "256.1.1.1:99999")
+	if err == nil || !strings.Contains(out, "skipping a model file") || !strings.Contains(out, "broken.onnx") {
+		t.Errorf("junk beside a model: %v\n%s", err, out)
+	}
+}
+
+// TestServeCommandDefaultModels: without --models serve asks defaultModels.
+func TestServeCommandDefaultModels(t *testing.T) {
+	path := writeTestModel(t, t.TempDir(), model.VariantB, 10)
+	saved := defaultModels
+	defer func() { defaultModels = saved }()
+	called := false
+	defaultModels = func() ([]*onnxrt.Model, error) {
+		called = true
+		m, err := onnxrt.Load(path)
+		return []*onnxrt.Model{m}, err
+	}
+	out, err := runApp("serve", "--addr", "256.1.1.1:99999")
+	if !called || err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("called %v, err %v\n%s", called, err, out)
+	}
+}

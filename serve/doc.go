@@ -1,0 +1,59 @@
+// Package serve is causeway's REST sidecar: it serves exported models
+// (onnxrt.Model) over HTTP with echo, speaking DESIGN.md's REST contract
+// and the Open Inference Protocol v2 (KServe / Triton), so clients can move
+// between this server and Triton or KServe serving the same .onnx files.
+//
+// Endpoints:
+//
+//	POST /predict                       a request or {"instances": [...]} (package api's JSON)
+//	GET  /v2                            server metadata {name, version, extensions}
+//	GET  /v2/health/live                200 while the process runs
+//	GET  /v2/health/ready               200 while it accepts work, 503 while shutting down
+//	GET  /v2/models/{name}              model metadata: tensor names, datatypes, shapes
+//	GET  /v2/models/{name}/ready        200 if the model is loaded (and the server ready)
+//	POST /v2/models/{name}/infer        OIP v2 inference on the contract's four tensors
+//	GET  /models                        every model with its architecture and training summary
+//	GET  /metrics                       Prometheus text exposition
+//
+// (The /v2/models/{name}/versions/1/... forms are accepted too.)
+//
+// Every error is a 4xx or 5xx response with the JSON body {"error": "..."}
+// that names the offending field and the problem (validation errors carry
+// the field separately in "field"), and every response has an X-Request-Id
+// header (the client's, if it sent a sane one). A panic anywhere, the
+// executor's kernels included, becomes a 500 naming the request id; the
+// process keeps serving.
+//
+// Inference requests (/predict and infer) are admitted by a semaphore of
+// Config.MaxConcurrency slots with a bounded wait queue: when every slot is
+// busy and Config.MaxQueue requests already wait, or when a request waits
+// past its deadline (Config.Timeout), the answer is 503 with Retry-After: 1.
+// A prediction still running at the deadline answers 503 too; it finishes
+// in the background, keeping its slot, so the executor never runs more than
+// MaxConcurrency predictions. Bodies above Config.MaxBody are refused with
+// 413: at once when Content-Length says so, else when the limit is reached.
+//
+// Decoding is on the hot path: a 20-variable, 100-sample request is about
+// 80 kB of JSON; encoding/json takes half as long to decode it as the
+// executor takes to run a default-size model on it, and api.Decode (which
+// decodes twice) as long. DecodePredict therefore decodes the usual form of
+// a request in one reflection-free pass, about ten times faster, and leaves
+// everything else, errors included, to api.Decode; the infer endpoint does
+// the same against encoding/json. Responses are written by hand-written
+// encoders that produce encoding/json's exact bytes.
+//
+// Each Server has its own Prometheus registry (no global state): request
+// counts by endpoint, method and code, errors by code, latency histograms
+// per endpoint and per model, executor time per model, requests in flight
+// and queued, plus the Go and process collectors.
+//
+// The access log (Config.Logger) has one record per request: id, method,
+// path, status, bytes in and out, milliseconds, remote address, model and
+// error; health probes and metric scrapes that succeed are logged at Debug
+// level, everything else at Info. A client that goes away before its
+// answer is logged with status 499.
+//
+// Serve runs an http.Server with read and write timeouts and shuts it down
+// gracefully when its context ends: readiness turns 503, the listener
+// closes, and requests in flight finish.
+package serve

@@ -1,0 +1,281 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"causeway/export"
+	"causeway/model"
+	"causeway/onnxrt"
+)
+
+// ModelList is the answer to GET /models.
+type ModelList struct {
+	// Default names the model that answers requests without "model".
+	Default string `json:"default"`
+	// Models are the loaded models, in load order.
+	Models []ModelInfo `json:"models"`
+}
+
+// ModelInfo describes one loaded model.
+type ModelInfo struct {
+	Name    string `json:"name"`
+	Default bool   `json:"default"`
+	// Variant is the architecture, "A" to "E".
+	Variant string `json:"variant"`
+	// MaxNodes is the largest N the model accepts.
+	MaxNodes int `json:"max_nodes"`
+	// Parameters counts the model's weights.
+	Parameters int64 `json:"parameters"`
+	// Config is the full architecture.
+	Config model.Config `json:"config"`
+	// Training summarises the checkpoint the model was exported from.
+	Training TrainingSummary `json:"training"`
+	// Version is the causeway version that exported the model.
+	Version string `json:"causeway_version"`
+	// Metadata holds the file's other metadata_props (not the config and
+	// contract, which the fields above and GET /v2/models/{name} give).
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// TrainingSummary is what a model's metadata says about its training.
+type TrainingSummary struct {
+	// Steps is the number of optimiser steps (0: freshly initialised).
+	Steps int64 `json:"steps"`
+	// Seed is the training seed.
+	Seed uint64 `json:"seed"`
+}
+
+// summarised reports whether ModelInfo gives the metadata key as a field.
+func summarised(key string) bool {
+	switch key {
+	case export.PropName, export.PropVariant, export.PropMaxNodes, export.PropParameters,
+		export.PropConfig, export.PropContract, export.PropTrainingSteps, export.PropSeed,
+		export.PropVersion, export.PropDModel, export.PropHeads, export.PropLayers,
+		export.PropStructLayers, export.PropFF, export.PropActivation, export.PropEquivariant:
+		return true
+	}
+	return false
+}
+
+func newModelInfo(m *onnxrt.Model) ModelInfo {
+	meta := m.Metadata()
+	cfg := m.Config()
+	info := ModelInfo{
+		Name:     m.Name(),
+		Variant:  string(cfg.Variant),
+		MaxNodes: cfg.MaxNodes,
+		Config:   cfg,
+		Version:  meta[export.PropVersion],
+	}
+	info.Parameters, _ = strconv.ParseInt(meta[export.PropParameters], 10, 64)
+	info.Training.Steps, _ = strconv.ParseInt(meta[export.PropTrainingSteps], 10, 64)
+	info.Training.Seed, _ = strconv.ParseUint(meta[export.PropSeed], 10, 64)
+	for k, v := range meta {
+		if !summarised(k) {
+			if info.Metadata == nil {
+				info.Metadata = map[string]string{}
+			}
+			info.Metadata[k] = v
+		}
+	}
+	return info
+}
+
+// ServerMetadata is the answer to GET /v2 (OIP server metadata).
+type ServerMetadata struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Extensions []string `json:"extensions"`
+}
+
+// ModelMetadata is the answer to GET /v2/models/{name} (OIP model
+// metadata).
+type ModelMetadata struct {
+	Name     string           `json:"name"`
+	Versions []string         `json:"versions"`
+	Platform string           `json:"platform"`
+	Inputs   []TensorMetadata `json:"inputs"`
+	Outputs  []TensorMetadata `json:"outputs"`
+}
+
+// TensorMetadata describes one input or output tensor; -1 is a dynamic
+// dimension.
+type TensorMetadata struct {
+	Name     string `json:"name"`
+	Datatype string `json:"datatype"`
+	Shape    []int  `json:"shape"`
+}
+
+// Platform is the OIP platform of every model: the same as Triton's for
+// the .onnx file (causeway export writes it into config.pbtxt).
+const Platform = "onnxruntime_onnx"
+
+// modelVersion is the only version of every model.
+const modelVersion = "1"
+
+func newModelMetadata(m *onnxrt.Model) ModelMetadata {
+	ins, outs := export.Contract()
+	tensors := func(specs []export.TensorSpec) []TensorMetadata {
+		out := make([]TensorMetadata, len(specs))
+		for i, t := range specs {
+			shape := make([]int, len(t.Shape))
+			for j := range shape {
+				shape[j] = -1
+			}
+			out[i] = TensorMetadata{Name: t.Name, Datatype: "FP32", Shape: shape}
+		}
+		return out
+	}
+	return ModelMetadata{Name: m.Name(), Versions: []string{modelVersion}, Platform: Platform,
+		Inputs: tensors(ins), Outputs: tensors(outs)}
+}
+
+func (s *Server) listModels(c echo.Context) error { return s.writeBlob(c, http.StatusOK, s.modelList) }
+
+func (s *Server) serverMetadata(c echo.Context) error {
+	return s.writeBlob(c, http.StatusOK, s.serverMeta)
+}
+
+// live answers 200 with an empty body (OIP: the status is the answer).
+func (s *Server) live(c echo.Context) error { return c.NoContent(http.StatusOK) }
+
+func (s *Server) readyHandler(c echo.Context) error {
+	if !s.ready.Load() {
+		return &httpError{status: http.StatusServiceUnavailable, msg: "shutting down"}
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// pathModel returns the model of a /v2/models/{name}[/versions/{version}]
+// path, or a 404.
+func (s *Server) pathModel(c echo.Context) (*entry, error) {
+	name := c.Param("name")
+	e := s.models[name]
+	if e == nil {
+		return nil, &httpError{status: http.StatusNotFound, field: "name",
+			msg: fmt.Sprintf("unknown model %q (loaded: %s)", name, s.names())}
+	}
+	if v := c.Param("version"); v != "" && v != modelVersion {
+		return nil, &httpError{status: http.StatusNotFound, field: "version",
+			msg: fmt.Sprintf("model %s has no version %q (its only version is %s)", name, v, modelVersion)}
+	}
+	c.Set(modelKey, name)
+	return e, nil
+}
+
+func (s *Server) modelMetadata(c echo.Context) error {
+	e, err := s.pathModel(c)
+	if err != nil {
+		return err
+	}
+	return s.writeBlob(c, http.StatusOK, e.metadata)
+}
+
+func (s *Server) modelReady(c echo.Context) error {
+	if _, err := s.pathModel(c); err != nil {
+		return err
+	}
+	return s.readyHandler(c)
+}
+
+// LoadError is a file LoadDir could not serve.
+type LoadError struct {
+	Path string // the .onnx file
+	Err  error  // why it is not served
+}
+
+func (e *LoadError) Error() string {
+	if msg := e.Err.Error(); strings.Contains(msg, e.Path) {
+		return msg
+	}
+	return e.Path + ": " + e.Err.Error()
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadDir loads every .onnx file under dir (recursively, so a Triton model
+// repository written by causeway export --triton-repo works too), two at a
+// time. Each file is checked against the tensor contract (onnxrt.Load); a
+// model is named by its metadata (causeway export --name) or else its file
+// name without extension. Files that fail to load, and later files whose
+// model name repeats an earlier one, are returned as skipped. LoadDir
+// fails if dir cannot be read or no model loads; its error then lists why
+// each file failed.
+func LoadDir(dir string) (models []*onnxrt.Model, skipped []*LoadError, err error) {
+	var paths []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".onnx") {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve: models directory: %w", err)
+	}
+	if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+		return nil, nil, fmt.Errorf("serve: models directory %s is a file; give the directory holding the .onnx files", dir)
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("serve: no .onnx files under %s (export models with causeway export --out %s/NAME.onnx)", dir, dir)
+	}
+	sort.Strings(paths)
+	loaded := make([]*onnxrt.Model, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(2, runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				loaded[i], errs[i] = onnxrt.Load(paths[i])
+			}
+		}()
+	}
+	for i := range paths {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	from := map[string]string{}
+	for i, path := range paths {
+		m, err := loaded[i], errs[i]
+		if err == nil {
+			if err = export.CheckName(m.Name()); err != nil {
+				err = fmt.Errorf("%w (re-export with causeway export --name)", err)
+			}
+		}
+		if err == nil && from[m.Name()] != "" {
+			err = fmt.Errorf("model name %q is already served from %s (give each export its own --name)", m.Name(), from[m.Name()])
+		}
+		if err != nil {
+			skipped = append(skipped, &LoadError{Path: path, Err: err})
+			continue
+		}
+		from[m.Name()] = path
+		models = append(models, m)
+	}
+	if len(models) == 0 {
+		msgs := make([]error, len(skipped))
+		for i, e := range skipped {
+			msgs[i] = e
+		}
+		return nil, skipped, fmt.Errorf("serve: no model under %s loads:\n%w", dir, errors.Join(msgs...))
+	}
+	return models, skipped, nil
+}

@@ -1,0 +1,496 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"causeway/model"
+	"causeway/onnxrt"
+)
+
+// InferRequest is the body of POST /v2/models/{name}/infer (Open Inference
+// Protocol v2, JSON form).
+type InferRequest struct {
+	// ID is echoed in the response.
+	ID string `json:"id,omitempty"`
+	// Parameters are accepted and ignored.
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	// Inputs are the contract's four tensors, in any order.
+	Inputs []InferInput `json:"inputs"`
+	// Outputs name the outputs to return (default: delta and adj_logits).
+	Outputs []InferRequestedOutput `json:"outputs,omitempty"`
+}
+
+// InferInput is one input tensor.
+type InferInput struct {
+	Name     string `json:"name"`
+	Shape    []int  `json:"shape"`
+	Datatype string `json:"datatype"`
+	// Parameters are accepted and ignored.
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	// Data are the elements in row-major order; in JSON a flat array of
+	// numbers or nested arrays (which are flattened).
+	Data []float64 `json:"data"`
+}
+
+// InferRequestedOutput names one output to return.
+type InferRequestedOutput struct {
+	Name string `json:"name"`
+	// Parameters are accepted and ignored.
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+}
+
+// InferResponse answers an InferRequest.
+type InferResponse struct {
+	ModelName    string        `json:"model_name"`
+	ModelVersion string        `json:"model_version"`
+	ID           string        `json:"id,omitempty"`
+	Outputs      []InferOutput `json:"outputs"`
+}
+
+// InferOutput is one output tensor: delta [B,N] or adj_logits [B,N,N]
+// (adj_logits[b][i][j] is the logit of the edge i → j), FP32, row-major.
+type InferOutput struct {
+	Name     string    `json:"name"`
+	Datatype string    `json:"datatype"`
+	Shape    []int     `json:"shape"`
+	Data     []float32 `json:"data"`
+}
+
+// DecodeInfer decodes an OIP v2 infer body. Like DecodePredict it decodes
+// the usual form in one pass and leaves anything else, errors included,
+// to encoding/json (unknown fields are errors).
+func DecodeInfer(body []byte) (*InferRequest, error) {
+	if r, ok := fastInfer(body); ok {
+		return r, nil
+	}
+	return slowInfer(body)
+}
+
+func fastInfer(body []byte) (*InferRequest, bool) {
+	p := parser{b: body}
+	r := &InferRequest{}
+	ok := p.object(func(key []byte) bool {
+		switch string(key) {
+		case "id":
+			s, ok := p.str()
+			r.ID = string(s)
+			return ok
+		case "parameters":
+			raw, ok := p.skip(0)
+			r.Parameters = bytes.Clone(raw)
+			return ok
+		case "inputs":
+			r.Inputs = make([]InferInput, 0, 4)
+			return p.array(func() bool {
+				r.Inputs = append(r.Inputs, InferInput{})
+				return p.inferInput(&r.Inputs[len(r.Inputs)-1])
+			})
+		case "outputs":
+			r.Outputs = make([]InferRequestedOutput, 0, 2)
+			return p.array(func() bool {
+				r.Outputs = append(r.Outputs, InferRequestedOutput{})
+				o := &r.Outputs[len(r.Outputs)-1]
+				return p.object(func(key []byte) bool {
+					switch string(key) {
+					case "name":
+						s, ok := p.str()
+						o.Name = string(s)
+						return ok
+					case "parameters":
+						raw, ok := p.skip(0)
+						o.Parameters = bytes.Clone(raw)
+						return ok
+					}
+					return false
+				})
+			})
+		}
+		return false
+	})
+	if !ok || !p.end() {
+		return nil, false
+	}
+	return r, true
+}
+
+func (p *parser) inferInput(in *InferInput) bool {
+	return p.object(func(key []byte) bool {
+		switch string(key) {
+		case "name":
+			s, ok := p.str()
+			in.Name = string(s)
+			return ok
+		case "datatype":
+			s, ok := p.str()
+			in.Datatype = string(s)
+			return ok
+		case "shape":
+			in.Shape = make([]int, 0, 3)
+			return p.array(func() bool {
+				tok, ok := p.numberToken()
+				if !ok {
+					return false
+				}
+				v, err := strconv.Atoi(string(tok))
+				in.Shape = append(in.Shape, v)
+				return err == nil
+			})
+		case "parameters":
+			raw, ok := p.skip(0)
+			in.Parameters = bytes.Clone(raw)
+			return ok
+		case "data":
+			var ok bool
+			in.Data, ok = p.flatten(nil, 0)
+			return ok
+		}
+		return false
+	})
+}
+
+// object reads an object, calling field for each key with the parser at
+// its value; repeated keys are not on the fast path.
+func (p *parser) object(field func(key []byte) bool) bool {
+	if !p.consume('{') {
+		return false
+	}
+	if p.consume('}') {
+		return true
+	}
+	var seen []string
+	for {
+		key, ok := p.str()
+		if !ok || !p.consume(':') {
+			return false
+		}
+		for _, k := range seen {
+			if k == string(key) {
+				return false
+			}
+		}
+		seen = append(seen, string(key))
+		if !field(key) {
+			return false
+		}
+		if p.consume(',') {
+			continue
+		}
+		return p.consume('}')
+	}
+}
+
+// array reads an array, calling elem at each element.
+func (p *parser) array(elem func() bool) bool {
+	if !p.consume('[') {
+		return false
+	}
+	if p.consume(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if p.consume(',') {
+			continue
+		}
+		return p.consume(']')
+	}
+}
+
+// flatten reads an array of numbers or of nested arrays, appending the
+// numbers to dst in order. dst is non-nil on success.
+func (p *parser) flatten(dst []float64, depth int) ([]float64, bool) {
+	if depth > maxDepth || !p.consume('[') {
+		return nil, false
+	}
+	if dst == nil {
+		dst = make([]float64, 0, 64)
+	}
+	if p.consume(']') {
+		return dst, true
+	}
+	for {
+		var ok bool
+		if p.peek() == '[' {
+			dst, ok = p.flatten(dst, depth+1)
+		} else {
+			var v float64
+			if v, ok = p.float(); ok {
+				dst = append(dst, v)
+			}
+		}
+		if !ok {
+			return dst, false
+		}
+		if p.consume(',') {
+			continue
+		}
+		if p.consume(']') {
+			return dst, true
+		}
+		return dst, false
+	}
+}
+
+// inferWire is InferRequest with the tensor data left raw, for
+// encoding/json.
+type inferWire struct {
+	ID         string          `json:"id"`
+	Parameters json.RawMessage `json:"parameters"`
+	Inputs     []struct {
+		Name       string          `json:"name"`
+		Shape      []int           `json:"shape"`
+		Datatype   string          `json:"datatype"`
+		Parameters json.RawMessage `json:"parameters"`
+		Data       json.RawMessage `json:"data"`
+	} `json:"inputs"`
+	Outputs []InferRequestedOutput `json:"outputs"`
+}
+
+// slowInfer decodes with encoding/json and says what is wrong.
+func slowInfer(body []byte) (*InferRequest, error) {
+	var w inferWire
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, fieldError(te.Field, "got a JSON %s, want %s", te.Value, jsonType(te.Type.String()))
+		}
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		if strings.HasPrefix(msg, "unknown field") {
+			return nil, badRequest(fmt.Errorf("request has an %s (OIP v2 fields: id, parameters, inputs [{name, shape, datatype, parameters, data}], outputs [{name, parameters}])", msg))
+		}
+		return nil, badRequest(fmt.Errorf("malformed request: %s", msg))
+	}
+	if dec.More() {
+		return nil, badRequest(errors.New("malformed request: trailing data after the JSON object"))
+	}
+	r := &InferRequest{ID: w.ID, Parameters: w.Parameters, Outputs: w.Outputs}
+	if w.Inputs != nil {
+		r.Inputs = make([]InferInput, len(w.Inputs))
+	}
+	for i, in := range w.Inputs {
+		r.Inputs[i] = InferInput{Name: in.Name, Shape: in.Shape, Datatype: in.Datatype, Parameters: in.Parameters}
+		if in.Data == nil {
+			continue
+		}
+		p := parser{b: in.Data}
+		data, ok := p.flatten(nil, 0)
+		if !ok || !p.end() {
+			return nil, fieldError(fmt.Sprintf("inputs[%d].data", i),
+				"element %d is not a number in the float64 range; data is an array of numbers, flat (row-major) or nested", len(data))
+		}
+		r.Inputs[i].Data = data
+	}
+	return r, nil
+}
+
+func jsonType(goType string) string {
+	switch goType {
+	case "string":
+		return "a string"
+	case "int":
+		return "an integer"
+	case "[]int":
+		return "an array of integers"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "an array"
+	}
+	return goType
+}
+
+// inferInputs checks r against the tensor contract and m and converts it to
+// the executor's inputs; outputs are the names to return.
+func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []string, err error) {
+	if len(r.Inputs) == 0 {
+		return in, nil, fieldError("inputs", "missing: send the four FP32 tensors base_samples [B,S,N], int_samples [B,S,N], target_row [B,N] and int_mask [B,N]")
+	}
+	var idx [4]int // position in r.Inputs of each contract input, +1
+	for i, t := range r.Inputs {
+		k := inputIndex(t.Name)
+		if k < 0 {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].name", i), "unknown input %q (the model takes base_samples, int_samples, target_row and int_mask)", t.Name)
+		}
+		if idx[k] != 0 {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].name", i), "%s repeats inputs[%d]", t.Name, idx[k]-1)
+		}
+		idx[k] = i + 1
+		if t.Datatype != "FP32" {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].datatype", i), "%s is %q; the model takes FP32", t.Name, t.Datatype)
+		}
+	}
+	for k, i := range idx {
+		if i == 0 {
+			return in, nil, fieldError("inputs", "missing %s %s (FP32)", model.InputNames[k], contractShape(k))
+		}
+	}
+	base := r.Inputs[idx[0]-1]
+	if len(base.Shape) != 3 {
+		return in, nil, fieldError(fmt.Sprintf("inputs[%d].shape", idx[0]-1), "base_samples has shape %v; want [B,S,N]", base.Shape)
+	}
+	b, s, n := base.Shape[0], base.Shape[1], base.Shape[2]
+	bf := fmt.Sprintf("inputs[%d].shape", idx[0]-1)
+	switch {
+	case b < 1:
+		return in, nil, fieldError(bf, "base_samples has batch size B=%d; want at least 1", b)
+	case s < 2:
+		return in, nil, fieldError(bf, "base_samples has S=%d samples; the standard deviations need S ≥ 2", s)
+	case n < 2:
+		return in, nil, fieldError(bf, "base_samples has N=%d variables; need N ≥ 2", n)
+	case n > m.MaxNodes():
+		return in, nil, fieldError(bf, "base_samples has N=%d variables; model %s supports at most max_nodes=%d", n, m.Name(), m.MaxNodes())
+	case b > math.MaxInt32/s/n:
+		return in, nil, fieldError(bf, "base_samples shape %v is too large", base.Shape)
+	}
+	in = onnxrt.Inputs{B: b, S: s, N: n}
+	dst := [4]*[]float32{&in.Base, &in.Int, &in.Target, &in.Mask}
+	for k, i := range idx {
+		t := r.Inputs[i-1]
+		want := []int{b, s, n}
+		if k >= 2 {
+			want = []int{b, n}
+		}
+		if !equalInts(t.Shape, want) {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].shape", i-1), "%s has shape %v; want %s = %v (from base_samples %v)",
+				t.Name, t.Shape, contractShape(k), want, base.Shape)
+		}
+		size := 1
+		for _, d := range want {
+			size *= d
+		}
+		if len(t.Data) != size {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].data", i-1), "%s has %d values; its shape %v holds %d", t.Name, len(t.Data), t.Shape, size)
+		}
+		out := make([]float32, size)
+		for j, v := range t.Data {
+			if math.IsNaN(v) || math.Abs(v) > math.MaxFloat32 {
+				return in, nil, fieldError(fmt.Sprintf("inputs[%d].data[%d]", i-1, j), "%s element %d is %g, not a finite float32", t.Name, j, v)
+			}
+			out[j] = float32(v)
+		}
+		*dst[k] = out
+	}
+	mi := idx[3] - 1
+	for e := 0; e < b; e++ {
+		ones := 0
+		for j, v := range in.Mask[e*n : (e+1)*n] {
+			switch v {
+			case 1:
+				ones++
+			case 0:
+			default:
+				return in, nil, fieldError(fmt.Sprintf("inputs[%d].data[%d]", mi, e*n+j), "int_mask[%d][%d] is %g; each row is one-hot (1 at the intervened node, 0 elsewhere)", e, j, v)
+			}
+		}
+		if ones != 1 {
+			return in, nil, fieldError(fmt.Sprintf("inputs[%d].data", mi), "int_mask row %d has %d ones; each row is one-hot (exactly one 1, at the intervened node)", e, ones)
+		}
+	}
+	for i, o := range r.Outputs {
+		if o.Name != model.OutputDelta && o.Name != model.OutputAdj {
+			return in, nil, fieldError(fmt.Sprintf("outputs[%d].name", i), "unknown output %q (the model gives delta and adj_logits)", o.Name)
+		}
+		for j := range i {
+			if r.Outputs[j].Name == o.Name {
+				return in, nil, fieldError(fmt.Sprintf("outputs[%d].name", i), "%s repeats outputs[%d]", o.Name, j)
+			}
+		}
+		outputs = append(outputs, o.Name)
+	}
+	if len(outputs) == 0 {
+		outputs = model.OutputNames
+	}
+	return in, outputs, nil
+}
+
+func inputIndex(name string) int {
+	for k, n := range model.InputNames {
+		if n == name {
+			return k
+		}
+	}
+	return -1
+}
+
+func contractShape(k int) string {
+	if k < 2 {
+		return "[B,S,N]"
+	}
+	return "[B,N]"
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// infer answers POST /v2/models/{name}/infer.
+func (s *Server) infer(c echo.Context) error {
+	e, err := s.pathModel(c)
+	if err != nil {
+		return err
+	}
+	if c.Request().Header.Get("Inference-Header-Content-Length") != "" {
+		return &httpError{status: http.StatusBadRequest,
+			msg: "the binary tensor data extension is not supported; send the tensors as JSON (\"data\": [...])"}
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	r, err := DecodeInfer(body.Bytes())
+	s.putBuffer(body)
+	if err != nil {
+		return err
+	}
+	in, names, err := inferInputs(e.m, r)
+	if err != nil {
+		return err
+	}
+	name := e.m.Name()
+	var out onnxrt.Outputs
+	err = s.run(c, func() (err error) {
+		start := time.Now()
+		out, err = e.m.Run(in)
+		s.metrics.inference.WithLabelValues(name).Observe(elapsed(start))
+		return err
+	})
+	if err != nil {
+		return runError(err)
+	}
+	if err := finite(model.OutputDelta, out.Delta); err != nil {
+		return err
+	}
+	if err := finite(model.OutputAdj, out.AdjLogits); err != nil {
+		return err
+	}
+	resp := InferResponse{ModelName: name, ModelVersion: modelVersion, ID: r.ID}
+	for _, n := range names {
+		o := InferOutput{Name: n, Datatype: "FP32", Shape: []int{in.B, in.N}, Data: out.Delta}
+		if n == model.OutputAdj {
+			o.Shape, o.Data = []int{in.B, in.N, in.N}, out.AdjLogits
+		}
+		resp.Outputs = append(resp.Outputs, o)
+	}
+	return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, &resp) })
+}

@@ -1,0 +1,439 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"causeway/export"
+	"causeway/onnxrt"
+)
+
+// Defaults of the Config fields left zero.
+const (
+	DefaultMaxBody  = 8 << 20
+	DefaultMaxQueue = 64
+	DefaultTimeout  = 10 * time.Second
+)
+
+// writeGrace is how much longer than Config.Timeout a response may take
+// to write (http.Server.WriteTimeout), so that a request that times out
+// still gets its 503.
+const writeGrace = 5 * time.Second
+
+// Config configures a Server.
+type Config struct {
+	// Models are the models to serve; their names (onnxrt.Model.Name) must
+	// be distinct and usable in a URL path (export.CheckName).
+	Models []*onnxrt.Model
+	// Default names the model that answers /predict requests without a
+	// "model" field; empty means the first of Models.
+	Default string
+	// Version is the causeway version reported by GET /v2 and the
+	// causeway_build_info metric.
+	Version string
+	// MaxBody is the largest request body in bytes (default DefaultMaxBody,
+	// 8 MiB); larger ones are answered 413.
+	MaxBody int64
+	// MaxConcurrency bounds the inference requests served at once (default
+	// twice runtime.GOMAXPROCS).
+	MaxConcurrency int
+	// MaxQueue bounds the inference requests waiting for a slot (default
+	// DefaultMaxQueue); beyond it requests are answered 503 at once.
+	MaxQueue int
+	// Timeout is every request's deadline (default DefaultTimeout), and
+	// the http.Server's read timeout; its write timeout is 5 s longer.
+	Timeout time.Duration
+	// ShutdownTimeout bounds the graceful shutdown in Serve (default
+	// Timeout + 5 s).
+	ShutdownTimeout time.Duration
+	// Logger receives the access log (one Info record per request) and
+	// server errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server serves a set of models over HTTP. Create it with New; it is an
+// http.Handler, and Serve runs it on a listener.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	echo    *echo.Echo
+	models  map[string]*entry
+	order   []*entry
+	def     *entry
+	metrics *metrics
+	lim     *limiter
+	ready   atomic.Bool
+	runners sync.WaitGroup
+	bufs    sync.Pool // *bytes.Buffer, request bodies and JSON
+	outs    sync.Pool // *[]byte, encoded responses
+	routes  map[string]bool
+
+	idPrefix string
+	idNext   atomic.Uint64
+
+	// Static responses, encoded once.
+	serverMeta, modelList []byte
+}
+
+// entry is one served model.
+type entry struct {
+	m        *onnxrt.Model
+	info     ModelInfo
+	metadata []byte // GET /v2/models/{name}
+}
+
+// New checks cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Models) == 0 {
+		return nil, errors.New("serve: no models to serve")
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxConcurrency == 0 {
+		cfg.MaxConcurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = DefaultMaxQueue
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = cfg.Timeout + writeGrace
+	}
+	switch {
+	case cfg.MaxBody < 0:
+		return nil, fmt.Errorf("serve: max body %d: want a positive size", cfg.MaxBody)
+	case cfg.MaxConcurrency < 0:
+		return nil, fmt.Errorf("serve: max concurrency %d: want at least 1", cfg.MaxConcurrency)
+	case cfg.MaxQueue < 0:
+		return nil, fmt.Errorf("serve: max queue %d: want at least 1 (or 0 for the default)", cfg.MaxQueue)
+	case cfg.Timeout < 0 || cfg.ShutdownTimeout < 0:
+		return nil, fmt.Errorf("serve: timeout %s: want a positive duration", cfg.Timeout)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, models: map[string]*entry{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for i, m := range cfg.Models {
+		if m == nil {
+			return nil, fmt.Errorf("serve: model %d is nil", i)
+		}
+		name := m.Name()
+		if err := export.CheckName(name); err != nil {
+			return nil, fmt.Errorf("serve: %w (it appears in URL paths; re-export with causeway export --name)", err)
+		}
+		if _, dup := s.models[name]; dup {
+			return nil, fmt.Errorf("serve: two models are named %q; give each export its own --name", name)
+		}
+		e := &entry{m: m, info: newModelInfo(m)}
+		s.models[name] = e
+		s.order = append(s.order, e)
+	}
+	s.def = s.order[0]
+	if cfg.Default != "" {
+		if s.def = s.models[cfg.Default]; s.def == nil {
+			return nil, fmt.Errorf("serve: default model %q is not loaded (loaded: %s)", cfg.Default, s.names())
+		}
+	}
+	s.def.info.Default = true
+	s.cfg.Default = s.def.m.Name()
+
+	var err error
+	if s.serverMeta, err = json.Marshal(ServerMetadata{Name: "causeway", Version: cfg.Version, Extensions: []string{}}); err != nil {
+		return nil, err
+	}
+	list := ModelList{Default: s.def.m.Name()}
+	for _, e := range s.order {
+		list.Models = append(list.Models, e.info)
+		if e.metadata, err = json.Marshal(newModelMetadata(e.m)); err != nil {
+			return nil, err
+		}
+	}
+	if s.modelList, err = json.Marshal(list); err != nil {
+		return nil, err
+	}
+
+	var id [4]byte
+	rand.Read(id[:])
+	s.idPrefix = hex.EncodeToString(id[:]) + "-"
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s.outs.New = func() any { return new([]byte) }
+	s.metrics = newMetrics(cfg.Version, len(s.order))
+	s.lim = newLimiter(cfg.MaxConcurrency, cfg.MaxQueue, s.metrics)
+	s.echo = s.routing()
+	s.ready.Store(true)
+	return s, nil
+}
+
+// routing builds the echo instance.
+func (s *Server) routing() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe, s.recoverPanics, s.deadline)
+	e.POST("/predict", s.predict, s.limit)
+	e.GET("/models", s.listModels)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	})))
+	e.GET("/v2", s.serverMetadata)
+	e.GET("/v2/health/live", s.live)
+	e.GET("/v2/health/ready", s.readyHandler)
+	for _, p := range []string{"/v2/models/:name", "/v2/models/:name/versions/:version"} {
+		e.GET(p, s.modelMetadata)
+		e.GET(p+"/ready", s.modelReady)
+		e.POST(p+"/infer", s.infer, s.limit)
+	}
+	s.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routes[r.Path] = true
+	}
+	return e
+}
+
+// ServeHTTP answers one HTTP request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Default returns the name of the model that answers requests that name
+// none.
+func (s *Server) Default() string { return s.def.m.Name() }
+
+// Serve answers HTTP requests on ln until ctx ends, then shuts down
+// gracefully: GET /v2/health/ready turns 503, the listener closes, requests
+// in flight finish (for at most Config.ShutdownTimeout) and Serve returns
+// nil. It returns an error if the server fails or the shutdown times out.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.Timeout,
+		ReadTimeout:       s.cfg.Timeout,
+		WriteTimeout:      s.cfg.Timeout + writeGrace,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", s.cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	// Predictions that outlived their request's deadline.
+	waited := make(chan struct{})
+	go func() { s.runners.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-sctx.Done():
+		if err == nil {
+			err = sctx.Err()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	s.log.Info("shut down")
+	return nil
+}
+
+func (s *Server) names() string {
+	var b bytes.Buffer
+	for i, e := range s.order {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.m.Name())
+	}
+	return b.String()
+}
+
+// lookup returns the model named name ("" is the default).
+func (s *Server) lookup(name string) *entry {
+	if name == "" {
+		return s.def
+	}
+	return s.models[name]
+}
+
+// Context keys.
+const (
+	idKey    = "causeway.request_id"
+	modelKey = "causeway.model"
+)
+
+// validID reports whether a client's X-Request-Id can be echoed: 1–128
+// bytes of letters, digits and -_.:/+=.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == '.', c == ':', c == '/', c == '+', c == '=':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func requestID(c echo.Context) string {
+	id, _ := c.Get(idKey).(string)
+	return id
+}
+
+// observe is the outermost middleware: request id, error responses,
+// metrics and the access log.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		id := req.Header.Get(echo.HeaderXRequestID)
+		if !validID(id) {
+			id = s.idPrefix + strconv.FormatUint(s.idNext.Add(1), 36)
+		}
+		c.Set(idKey, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		s.metrics.inFlight.Inc()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.metrics.inFlight.Dec()
+
+		res := c.Response()
+		endpoint := c.Path()
+		if !s.routes[endpoint] {
+			endpoint = "other"
+		}
+		code := codeLabel(res.Status)
+		seconds := elapsed(start)
+		s.metrics.requests.WithLabelValues(endpoint, req.Method, code).Inc()
+		if res.Status >= 400 {
+			s.metrics.errors.WithLabelValues(endpoint, code).Inc()
+		}
+		s.metrics.latency.WithLabelValues(endpoint).Observe(seconds)
+		model, _ := c.Get(modelKey).(string)
+		if model != "" {
+			s.metrics.model.WithLabelValues(model, endpoint).Observe(seconds)
+		}
+		level := slog.LevelInfo
+		if res.Status < 400 && (endpoint == "/metrics" || strings.HasPrefix(endpoint, "/v2/health/")) {
+			level = slog.LevelDebug // probes and scrapes
+		}
+		if s.log.Enabled(req.Context(), level) {
+			attrs := []slog.Attr{
+				slog.String("id", id),
+				slog.String("method", req.Method),
+				slog.String("path", req.URL.Path),
+				slog.Int("status", res.Status),
+				slog.Int64("bytes_in", req.ContentLength),
+				slog.Int64("bytes_out", res.Size),
+				slog.Float64("ms", math.Round(seconds*1e6)/1e3),
+				slog.String("remote", req.RemoteAddr),
+			}
+			if model != "" {
+				attrs = append(attrs, slog.String("model", model))
+			}
+			if err != nil && res.Status >= 400 {
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			s.log.LogAttrs(context.Background(), level, "request", attrs...)
+		}
+		return nil
+	}
+}
+
+// readBody reads the request body, at most Config.MaxBody bytes, into a
+// pooled buffer; give it back with putBuffer.
+func (s *Server) readBody(c echo.Context) (*bytes.Buffer, error) {
+	req := c.Request()
+	if req.ContentLength > s.cfg.MaxBody {
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("request body too large: %d bytes, the limit is %s (causeway serve --max-body)", req.ContentLength, formatBytes(s.cfg.MaxBody))}
+	}
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	if req.ContentLength > 0 {
+		buf.Grow(int(req.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBody))
+	if err != nil {
+		s.putBuffer(buf)
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, err
+		}
+		return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body: " + err.Error(), cause: err}
+	}
+	return buf, nil
+}
+
+// maxPooled is the largest buffer kept for reuse.
+const maxPooled = 1 << 20
+
+func (s *Server) putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		s.bufs.Put(b)
+	}
+}
+
+// writeJSON answers with v as JSON.
+func (s *Server) writeJSON(c echo.Context, status int, v any) error {
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer s.putBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return fmt.Errorf("encoding the response: %w", err)
+	}
+	return s.writeBlob(c, status, buf.Bytes())
+}
+
+// writeEncoded answers with the JSON text enc appends to a pooled buffer.
+func (s *Server) writeEncoded(c echo.Context, status int, enc func([]byte) []byte) error {
+	p := s.outs.Get().(*[]byte)
+	b := enc((*p)[:0])
+	err := s.writeBlob(c, status, b)
+	if cap(b) <= maxPooled {
+		*p = b
+		s.outs.Put(p)
+	}
+	return err
+}
+
+// writeBlob answers with the JSON text b.
+func (s *Server) writeBlob(c echo.Context, status int, b []byte) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
+	return c.Blob(status, echo.MIMEApplicationJSON, b)
+}
