@@ -2,12 +2,13 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,7 +196,9 @@ func decodeStrict(data []byte, v any) error {
 		}
 		return fmt.Errorf("malformed request: %s", msg)
 	}
-	if dec.More() {
+	// More reports false for a stray '}' or ']', so read one more token:
+	// anything but the end of the input is trailing data.
+	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("malformed request: trailing data after the JSON object")
 	}
 	return nil
@@ -471,7 +474,7 @@ func Edges(adj [][]float32, labels []string, threshold float64) []Edge {
 			}
 		}
 	}
-	sort.SliceStable(cs, func(a, b int) bool { return cs[a].p > cs[b].p })
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(b.p, a.p) })
 	edges := make([]Edge, len(cs))
 	for k, c := range cs {
 		edges[k] = Edge{From: labels[c.i], To: labels[c.j], Probability: c.p}

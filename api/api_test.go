@@ -384,3 +384,15 @@ func TestFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDecodeRejectsStrayClosers guards the trailing-data check: a stray
+// '}' or ']' after the object is not "more" to json.Decoder but is not
+// a valid request either.
+func TestDecodeRejectsStrayClosers(t *testing.T) {
+	for _, tail := range []string{"}", "]", " }", "{}"} {
+		body := `{"base_samples": [[0, 1], [1, 0]], "int_samples": [[5, 1], [5, 2]], "intervened_node": 0}` + tail
+		if _, _, err := Decode(strings.NewReader(body)); err == nil || !strings.Contains(err.Error(), "trailing data") {
+			t.Errorf("tail %q: err = %v, want trailing data", tail, err)
+		}
+	}
+}
