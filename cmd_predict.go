@@ -1,6 +1,7 @@
 package main
 
 import (
+	"causeway/models"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ func predictCommand() *cli.Command {
 			"adjacency[i][j] is the probability of the edge i -> j.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Required: true, Usage: "the exported model `FILE` (.onnx, from causeway export)"},
+			&cli.StringFlag{Name: "model", Usage: "the exported model `FILE` (.onnx, from causeway export; default: the model embedded in the binary, " + models.DefaultName + ")"},
 			&cli.StringFlag{Name: "input", Usage: "JSON request `FILE` (\"-\": standard input)"},
 			&cli.StringFlag{Name: "data", Usage: "data set: a data.csv `FILE` or a graph directory holding one, in the causeway scm layout"},
 			&cli.StringFlag{Name: "output", Usage: "write the JSON response to `FILE` (atomically) instead of standard output"},
@@ -54,7 +55,15 @@ func runPredict(c *cli.Context) error {
 	if !(threshold > 0 && threshold < 1) {
 		return fmt.Errorf("predict: --threshold %g: want a probability in (0, 1)", threshold)
 	}
-	m, err := onnxrt.Load(c.String("model"))
+	var (
+		m   *onnxrt.Model
+		err error
+	)
+	if path := c.String("model"); path != "" {
+		m, err = onnxrt.Load(path)
+	} else {
+		m, err = onnxrt.LoadBytes(models.DefaultName, models.Default())
+	}
 	if err != nil {
 		return fmt.Errorf("predict: --model: %w", err)
 	}

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"causeway/models"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,10 +22,13 @@ import (
 )
 
 // defaultModels returns the models `causeway serve` serves when --models is
-// not given: the default model embedded in the binary (go:embed, package
-// models). Until that is wired, there is none.
+// not given: the default model embedded in the binary (package models).
 var defaultModels = func() ([]*onnxrt.Model, error) {
-	return nil, errors.New("no --models given and this binary embeds no default model")
+	m, err := onnxrt.LoadBytes(models.DefaultName, models.Default())
+	if err != nil {
+		return nil, fmt.Errorf("embedded default model: %w", err)
+	}
+	return []*onnxrt.Model{m}, nil
 }
 
 // serveCommand is `causeway serve`: the REST sidecar.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"causeway/models"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,8 @@ func TestServeCommandRefusesToStart(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "no --models given and this binary embeds no default model"},
+		// No --models: the embedded default loads, then the bad address stops it.
+		{[]string{"--addr", "256.1.1.1:99999"}, "--addr"},
 		{[]string{"--models", empty}, "no .onnx files under " + empty},
 		{[]string{"--models", junk}, "no model under " + junk + " loads"},
 		{[]string{"--models", filepath.Join(dir, "missing")}, "models directory"},
@@ -79,8 +81,13 @@ func TestServeCommandRefusesToStart(t *testing.T) {
 	}
 }
 
-// TestServeCommandDefaultModels: without --models serve asks defaultModels.
+// TestServeCommandDefaultModels: without --models serve asks defaultModels,
+// which by default loads the model embedded in the binary.
 func TestServeCommandDefaultModels(t *testing.T) {
+	embedded, err := defaultModels()
+	if err != nil || len(embedded) != 1 || embedded[0].Name() != models.DefaultName {
+		t.Fatalf("embedded default: %v, %v", embedded, err)
+	}
 	path := writeTestModel(t, t.TempDir(), model.VariantB, 10)
 	saved := defaultModels
 	defer func() { defaultModels = saved }()

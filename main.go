@@ -25,9 +25,11 @@ func newApp() *cli.App {
 			scmCommand(),
 			trainCommand(),
 			evalCommand(),
+			compareCommand(),
 			exportCommand(),
 			predictCommand(),
 			serveCommand(),
+			healthcheckCommand(),
 		},
 	}
 }
