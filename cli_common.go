@@ -29,18 +29,47 @@ func priorFlags() []cli.Flag {
 	}
 }
 
-// priorFromFlags builds the SCM prior from priorFlags.
-func priorFromFlags(c *cli.Context) (scm.Config, error) {
-	p := scm.DefaultConfig()
-	p.Prior = scm.Prior(c.String("prior"))
-	p.EdgeProb, p.Degree, p.Samples = c.Float64("edge-prob"), c.Float64("degree"), c.Int("samples")
-	p.Pairing, p.Noise, p.NoiseScale = c.String("pairing"), c.String("noise"), c.Float64("noise-scale")
-	p.Weights, p.Standardize = c.Bool("weights"), c.Bool("standardize")
-	vals, err := parseFloats(c.String("values"))
-	if err != nil {
-		return p, fmt.Errorf("--values: %w", err)
+// priorFromFlags returns base with every prior flag given on the command
+// line applied (flags left unset keep base's values; priorFlags' defaults
+// are scm.DefaultConfig's, so base = scm.DefaultConfig() gives the flags'
+// values).
+func priorFromFlags(c *cli.Context, base scm.Config) (scm.Config, error) {
+	p := base
+	set := c.IsSet
+	if set("prior") {
+		p.Prior = scm.Prior(c.String("prior"))
 	}
-	p.Values = vals
+	if set("edge-prob") {
+		p.EdgeProb = c.Float64("edge-prob")
+	}
+	if set("degree") {
+		p.Degree = c.Float64("degree")
+	}
+	if set("samples") {
+		p.Samples = c.Int("samples")
+	}
+	if set("pairing") {
+		p.Pairing = c.String("pairing")
+	}
+	if set("noise") {
+		p.Noise = c.String("noise")
+	}
+	if set("noise-scale") {
+		p.NoiseScale = c.Float64("noise-scale")
+	}
+	if set("weights") {
+		p.Weights = c.Bool("weights")
+	}
+	if set("standardize") {
+		p.Standardize = c.Bool("standardize")
+	}
+	if set("values") {
+		vals, err := parseFloats(c.String("values"))
+		if err != nil {
+			return p, fmt.Errorf("--values: %w", err)
+		}
+		p.Values = vals
+	}
 	return p, nil
 }
 

@@ -89,47 +89,15 @@ func runEval(c *cli.Context) error {
 }
 
 // evalPrior is the prior of the held-out graphs: the one stored with the
-// checkpoint's training run, with any prior flag given on the command line
-// taking precedence.
+// checkpoint's training run (the notebook's if none is stored), with any
+// prior flag given on the command line taking precedence.
 func evalPrior(c *cli.Context, ck *model.Checkpoint) (scm.Config, error) {
-	flags, err := priorFromFlags(c)
-	if err != nil {
-		return flags, err
-	}
+	base := scm.DefaultConfig()
 	var tc train.Config
-	if len(ck.Training) == 0 || json.Unmarshal(ck.Training, &tc) != nil {
-		return flags, nil
+	if len(ck.Training) > 0 && json.Unmarshal(ck.Training, &tc) == nil {
+		base = tc.SCM
 	}
-	p := tc.SCM
-	for _, f := range priorFlags() {
-		name := f.Names()[0]
-		if !c.IsSet(name) {
-			continue
-		}
-		switch name {
-		case "prior":
-			p.Prior = flags.Prior
-		case "edge-prob":
-			p.EdgeProb = flags.EdgeProb
-		case "degree":
-			p.Degree = flags.Degree
-		case "samples":
-			p.Samples = flags.Samples
-		case "values":
-			p.Values = flags.Values
-		case "pairing":
-			p.Pairing = flags.Pairing
-		case "noise":
-			p.Noise = flags.Noise
-		case "noise-scale":
-			p.NoiseScale = flags.NoiseScale
-		case "weights":
-			p.Weights = flags.Weights
-		case "standardize":
-			p.Standardize = flags.Standardize
-		}
-	}
-	return p, nil
+	return priorFromFlags(c, base)
 }
 
 // datasetBatches loads every graph directory under dir (or dir itself) and

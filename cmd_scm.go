@@ -85,7 +85,7 @@ func runSCM(c *cli.Context) error {
 
 // scmConfigFromFlags maps the flags onto an scm.Config.
 func scmConfigFromFlags(c *cli.Context) (scm.Config, error) {
-	cfg, err := priorFromFlags(c)
+	cfg, err := priorFromFlags(c, scm.DefaultConfig())
 	if err != nil {
 		return cfg, err
 	}

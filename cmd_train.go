@@ -13,6 +13,7 @@ import (
 
 	"causeway/model"
 	"causeway/nn"
+	"causeway/scm"
 	"causeway/train"
 )
 
@@ -78,7 +79,7 @@ func runTrain(c *cli.Context) error {
 	if cfg.MinNodes, cfg.MaxNodes, err = parseRange(c.String("nodes")); err != nil {
 		return fmt.Errorf("--nodes: %w", err)
 	}
-	if cfg.SCM, err = priorFromFlags(c); err != nil {
+	if cfg.SCM, err = priorFromFlags(c, scm.DefaultConfig()); err != nil {
 		return err
 	}
 	cfg.Steps, cfg.Batch = c.Int("steps"), c.Int("batch")
