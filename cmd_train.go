@@ -100,6 +100,9 @@ func runTrain(c *cli.Context) error {
 	if opt.Resume && c.IsSet("steps") {
 		opt.Steps = cfg.Steps
 	}
+	if opt.Resume && c.IsSet("variant") {
+		opt.Variant = v
+	}
 	if opt.Logger, err = newLogger(c.String("log-level")); err != nil {
 		return err
 	}

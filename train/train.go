@@ -49,6 +49,10 @@ type Options struct {
 	// interruption does (checkpoint written, ErrInterrupted returned), so
 	// a long run can be done in chunks with --resume.
 	StopAfter int
+	// Variant, when set with Resume, is the variant the caller asked for:
+	// resuming a checkpoint of another variant is an error instead of
+	// silently continuing the stored one.
+	Variant model.Variant
 	// Logger receives structured progress (nil: discard).
 	Logger *slog.Logger
 	// Progress receives the progress line (nil: none).
@@ -123,6 +127,10 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 		}
 		if err := model.Compatible(stored.Model, ck.Config); err != nil {
 			return nil, fmt.Errorf("train: resume: %w", err)
+		}
+		if opt.Variant != "" && opt.Variant != ck.Config.Variant {
+			return nil, fmt.Errorf("train: resume %s: the checkpoint is Model %s, not Model %s (drop --variant or choose another --out)",
+				ckPath, ck.Config.Variant, opt.Variant)
 		}
 		cfg = stored
 	} else if _, err := os.Stat(ckPath); err == nil {
