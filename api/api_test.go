@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -393,6 +394,34 @@ func TestDecodeRejectsStrayClosers(t *testing.T) {
 		body := `{"base_samples": [[0, 1], [1, 0]], "int_samples": [[5, 1], [5, 2]], "intervened_node": 0}` + tail
 		if _, _, err := Decode(strings.NewReader(body)); err == nil || !strings.Contains(err.Error(), "trailing data") {
 			t.Errorf("tail %q: err = %v, want trailing data", tail, err)
+		}
+	}
+}
+
+func TestEdges(t *testing.T) {
+	adj := [][]float32{
+		{0.9, 0.6, 0.7},
+		{0.7, 0, 0.5},
+		{0.95, 0.6, 0.2},
+	}
+	labels := []string{"a", "b", "c"}
+	tests := []struct {
+		threshold float64
+		want      string
+	}{
+		// Most probable first; ties (0.7, 0.6) in row-major order; the
+		// diagonal never; the threshold is exclusive (0.5 is not above 0.5).
+		{0.5, "c>a:0.95 a>c:0.7 b>a:0.7 a>b:0.6 c>b:0.6"},
+		{0.65, "c>a:0.95 a>c:0.7 b>a:0.7"},
+		{0.95, ""},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, e := range Edges(adj, labels, tc.threshold) {
+			got = append(got, fmt.Sprintf("%s>%s:%g", e.From, e.To, e.Probability))
+		}
+		if s := strings.Join(got, " "); s != tc.want {
+			t.Errorf("threshold %g: %q, want %q", tc.threshold, s, tc.want)
 		}
 	}
 }
