@@ -71,6 +71,7 @@ type options struct {
 	memory      bool
 	maxRequests int
 	cpuprofile  string
+	shipped     string
 }
 
 func main() {
@@ -93,6 +94,7 @@ func main() {
 	flag.StringVar(&o.interop, "interop", "tests/interop", "directory with serve.mjs and node_modules/onnxruntime-node")
 	flag.BoolVar(&o.memory, "memory", true, "also measure the resident memory with models A–E loaded")
 	flag.IntVar(&o.maxRequests, "max-requests", 200000, "bound on the requests of one round")
+	flag.StringVar(&o.shipped, "models", "models", "directory of the shipped model-<v>.onnx files to serve (empty, or a file missing: a freshly initialised default-size model)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the causeway server to `FILE`")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -249,15 +251,22 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// exportModel writes a default-size, freshly initialised model of variant
-// v to dir/model-<v>.onnx.
-func exportModel(dir string, v model.Variant, seed uint64) (string, error) {
+// exportModel writes model-<v>.onnx into dir: a copy of the shipped model
+// when shipped/model-<v>.onnx exists, else a default-size, freshly
+// initialised one.
+func exportModel(dir, shipped string, v model.Variant, seed uint64) (string, error) {
+	name := "model-" + strings.ToLower(string(v))
+	if shipped != "" {
+		if data, err := os.ReadFile(filepath.Join(shipped, name+".onnx")); err == nil {
+			path := filepath.Join(dir, name+".onnx")
+			return path, os.WriteFile(path, data, 0o644)
+		}
+	}
 	c := model.DefaultConfig(v)
 	p, err := model.Init(c, seed)
 	if err != nil {
 		return "", err
 	}
-	name := "model-" + strings.ToLower(string(v))
 	mp, err := export.Build(c, p, export.Metadata{Name: name, Version: "bench", Seed: seed})
 	if err != nil {
 		return "", err
@@ -444,7 +453,7 @@ func run(o options) error {
 	if err := os.Mkdir(one, 0o755); err != nil {
 		return err
 	}
-	path, err := exportModel(one, v, 1)
+	path, err := exportModel(one, o.shipped, v, 1)
 	if err != nil {
 		return err
 	}
@@ -574,8 +583,12 @@ func run(o options) error {
 		}
 	}
 
-	fmt.Printf("POST /predict, N=%d, S=%d, model %s (default size, fresh weights), %d×%s rounds per cell, GOMAXPROCS %d, BLAS %s, %s\n\n",
-		o.n, o.s, strings.ToLower("model-"+string(v)), o.rounds, d, runtime.GOMAXPROCS(0), onnxrt.BLAS(), runtime.Version())
+	weights := "default size, fresh weights"
+	if m.Metadata()["training_steps"] != "0" && m.Metadata()["training_steps"] != "" {
+		weights = "the shipped model, " + m.Metadata()["training_steps"] + " training steps"
+	}
+	fmt.Printf("POST /predict, N=%d, S=%d, model %s (%s), %d×%s rounds per cell, GOMAXPROCS %d, BLAS %s, %s\n\n",
+		o.n, o.s, strings.ToLower("model-"+string(v)), weights, o.rounds, d, runtime.GOMAXPROCS(0), onnxrt.BLAS(), runtime.Version())
 	fmt.Println("| target | clients | req/s | p50 ms | p99 ms | server CPU ms/req | errors |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	p50 := map[string]map[int]time.Duration{}
@@ -637,7 +650,7 @@ func memory(self, tmp string, client *http.Client, o options) error {
 	}
 	var size int64
 	for i, v := range model.Variants {
-		path, err := exportModel(dir, v, uint64(i+1))
+		path, err := exportModel(dir, o.shipped, v, uint64(i+1))
 		if err != nil {
 			return err
 		}
