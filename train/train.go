@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -317,13 +318,7 @@ func openLog(path string, step int) (*os.File, error) {
 		return nil, err
 	}
 	var keep []byte
-	for len(data) > 0 {
-		line := data
-		if i := indexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
+	for line := range bytes.Lines(data) {
 		var e LogEntry
 		if json.Unmarshal(line, &e) == nil && e.Step <= step {
 			keep = append(keep, line...)
@@ -333,15 +328,6 @@ func openLog(path string, step int) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // heldOut draws the validation graphs: ValGraphs episodes of ValNodes
