@@ -8,19 +8,13 @@ import (
 	"testing"
 
 	"causeway/model"
+	"causeway/model/modeltest"
 )
 
-// smallConfig is a fast architecture for tests; the equivariant one also
-// turns on the mean-shift skip and the pair statistics, so parity tests
-// cover those options.
+// smallConfig is modeltest.SmallConfig: the equivariant one also turns on
+// the mean-shift skip and the pair statistics.
 func smallConfig(v model.Variant, equivariant bool) model.Config {
-	c := model.DefaultConfig(v)
-	c.DModel, c.FF, c.Layers, c.StructLayers = 16, 32, 2, 1
-	c.HyperDim, c.HyperHidden = 4, 8
-	c.Equivariant = equivariant
-	c.MeanShiftSkip = equivariant
-	c.PairStats = equivariant
-	return c
+	return modeltest.SmallConfig(v, equivariant)
 }
 
 // batch is one input batch of the tensor contract.
@@ -29,39 +23,10 @@ type batch struct {
 	base, intv, target, mask []float32
 }
 
-// randomBatch draws well-scaled columns with one intervened node per
-// element. With guards, column 0 of the base samples is constant (so the
-// std floor acts) and targets lie far out (so the feature clip acts).
+// randomBatch is modeltest.RandomBatch in this package's batch type.
 func randomBatch(rng *rand.Rand, b, s, n int, guards bool) batch {
-	x := batch{b: b, s: s, n: n,
-		base: make([]float32, b*s*n), intv: make([]float32, b*s*n),
-		target: make([]float32, b*n), mask: make([]float32, b*n)}
-	for bi := 0; bi < b; bi++ {
-		node := rng.IntN(n)
-		x.mask[bi*n+node] = 1
-		for j := 0; j < n; j++ {
-			scale := 0.5 + 3*rng.Float64()
-			offset := 4 * rng.NormFloat64()
-			for k := 0; k < s; k++ {
-				v := offset + scale*rng.NormFloat64()
-				if guards && j == 0 {
-					v = 3
-				}
-				x.base[(bi*s+k)*n+j] = float32(v)
-				v = offset + 1.3*scale*rng.NormFloat64()
-				if j == node {
-					v = 8
-				}
-				x.intv[(bi*s+k)*n+j] = float32(v)
-			}
-			t := offset + scale*rng.NormFloat64()
-			if guards && j%2 == 1 {
-				t = offset + 500*scale
-			}
-			x.target[bi*n+j] = float32(t)
-		}
-	}
-	return x
+	x := modeltest.RandomBatch(rng, b, s, n, guards)
+	return batch{b: x.B, s: x.S, n: x.N, base: x.Base, intv: x.Int, target: x.Target, mask: x.Mask}
 }
 
 // reference runs the plain-Go reference backend.

@@ -7,19 +7,13 @@ import (
 
 	"causeway/export"
 	"causeway/model"
+	"causeway/model/modeltest"
 )
 
-// smallConfig is a fast architecture for tests; the equivariant one also
-// turns on the mean-shift skip and the pair statistics, so parity tests
-// cover those options.
+// smallConfig is modeltest.SmallConfig: the equivariant one also turns on
+// the mean-shift skip and the pair statistics.
 func smallConfig(v model.Variant, equivariant bool) model.Config {
-	c := model.DefaultConfig(v)
-	c.DModel, c.FF, c.Layers, c.StructLayers = 16, 32, 2, 1
-	c.HyperDim, c.HyperHidden = 4, 8
-	c.Equivariant = equivariant
-	c.MeanShiftSkip = equivariant
-	c.PairStats = equivariant
-	return c
+	return modeltest.SmallConfig(v, equivariant)
 }
 
 // exported builds and serialises a freshly initialised model.
@@ -40,39 +34,10 @@ func exported(t testing.TB, c model.Config, seed uint64) (model.Params, []byte) 
 	return p, b
 }
 
-// randomInputs draws well-scaled columns with one intervened node per
-// element; with guards, column 0 is constant (the std floor acts) and odd
-// targets lie far out (the feature clip acts).
+// randomInputs is modeltest.RandomBatch as executor Inputs.
 func randomInputs(rng *rand.Rand, b, s, n int, guards bool) Inputs {
-	x := Inputs{B: b, S: s, N: n,
-		Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
-		Target: make([]float32, b*n), Mask: make([]float32, b*n)}
-	for bi := 0; bi < b; bi++ {
-		node := rng.IntN(n)
-		x.Mask[bi*n+node] = 1
-		for j := 0; j < n; j++ {
-			scale := 0.5 + 3*rng.Float64()
-			offset := 4 * rng.NormFloat64()
-			for k := 0; k < s; k++ {
-				v := offset + scale*rng.NormFloat64()
-				if guards && j == 0 {
-					v = 3
-				}
-				x.Base[(bi*s+k)*n+j] = float32(v)
-				v = offset + 1.3*scale*rng.NormFloat64()
-				if j == node {
-					v = 8
-				}
-				x.Int[(bi*s+k)*n+j] = float32(v)
-			}
-			t := offset + scale*rng.NormFloat64()
-			if guards && j%2 == 1 {
-				t = offset + 500*scale
-			}
-			x.Target[bi*n+j] = float32(t)
-		}
-	}
-	return x
+	x := modeltest.RandomBatch(rng, b, s, n, guards)
+	return Inputs{B: x.B, S: x.S, N: x.N, Base: x.Base, Int: x.Int, Target: x.Target, Mask: x.Mask}
 }
 
 // maxDiff returns the largest absolute difference beyond two float32 ulps of b (+Inf on a length
