@@ -1,7 +1,7 @@
 package main
 
 import (
-	"causeway/models"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 
 	"causeway/api"
 	"causeway/atomicfile"
+	"causeway/models"
 	"causeway/onnxrt"
 	"causeway/scm"
 )
@@ -71,7 +72,7 @@ func runPredict(c *cli.Context) error {
 	if input != "" {
 		result, err = predictRequest(c, m, input, threshold)
 	} else {
-		result, err = predictData(m, data, threshold)
+		result, err = predictData(c.Context, m, data, threshold)
 	}
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
@@ -117,20 +118,20 @@ func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold flo
 		}
 	}
 	if batch != nil {
-		res, err := api.PredictBatch(m, batch)
+		res, err := api.PredictBatch(c.Context, m, batch)
 		if err != nil {
 			return nil, fmt.Errorf("--input %s: %w", input, err)
 		}
 		return res, nil
 	}
-	res, err := api.Predict(m, req)
+	res, err := api.Predict(c.Context, m, req)
 	if err != nil {
 		return nil, fmt.Errorf("--input %s: %w", input, err)
 	}
 	return res, nil
 }
 
-func predictData(m *onnxrt.Model, path string, threshold float64) (any, error) {
+func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold float64) (any, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
 			hint := ""
@@ -144,7 +145,7 @@ func predictData(m *onnxrt.Model, path string, threshold float64) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
-	res, err := api.PredictDataset(m, d, threshold)
+	res, err := api.PredictDataset(ctx, m, d, threshold)
 	if err != nil {
 		return nil, fmt.Errorf("--data %s: %w", path, err)
 	}

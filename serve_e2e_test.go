@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -171,7 +172,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// /predict, default model: the answer is the Go executor's.
 	req := request(50, 6)
 	status, body := post("/predict", marshal(req))
-	want, err := api.Predict(small, req)
+	want, err := api.Predict(context.Background(), small, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestServeEndToEnd(t *testing.T) {
 		batch.Instances[i].Model = "model-big"
 	}
 	status, body = post("/predict", marshal(batch))
-	wantBatch, err := api.PredictBatch(big, batch)
+	wantBatch, err := api.PredictBatch(context.Background(), big, batch)
 	if err != nil {
 		t.Fatal(err)
 	}

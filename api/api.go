@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -487,7 +488,7 @@ func Edges(adj [][]float32, labels []string, threshold float64) []Edge {
 }
 
 // Predict validates r against m, runs it and builds the response.
-func Predict(m *onnxrt.Model, r *Request) (*Response, error) {
+func Predict(ctx context.Context, m *onnxrt.Model, r *Request) (*Response, error) {
 	if err := r.Validate(m.MaxNodes()); err != nil {
 		return nil, err
 	}
@@ -495,7 +496,7 @@ func Predict(m *onnxrt.Model, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.Run(in)
+	out, err := m.RunContext(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +510,7 @@ const MaxBatch = 64
 // PredictBatch validates every instance (errors name it:
 // "instances[2].base_samples: ..."), runs instances of equal shape (S, N)
 // together as one batch, and answers in order.
-func PredictBatch(m *onnxrt.Model, b *BatchRequest) (*BatchResponse, error) {
+func PredictBatch(ctx context.Context, m *onnxrt.Model, b *BatchRequest) (*BatchResponse, error) {
 	if len(b.Instances) == 0 {
 		return nil, fieldErr("instances", "empty: send at least one request")
 	}
@@ -526,7 +527,7 @@ func PredictBatch(m *onnxrt.Model, b *BatchRequest) (*BatchResponse, error) {
 		}
 		ins[i] = in
 	}
-	outs, err := runGrouped(m, ins)
+	outs, err := runGrouped(ctx, m, ins)
 	if err != nil {
 		return nil, err
 	}
@@ -539,7 +540,7 @@ func PredictBatch(m *onnxrt.Model, b *BatchRequest) (*BatchResponse, error) {
 
 // runGrouped runs B=1 inputs, batching those of equal (S, N) up to
 // MaxBatch per call, and returns each one's outputs.
-func runGrouped(m *onnxrt.Model, ins []onnxrt.Inputs) ([]onnxrt.Outputs, error) {
+func runGrouped(ctx context.Context, m *onnxrt.Model, ins []onnxrt.Inputs) ([]onnxrt.Outputs, error) {
 	outs := make([]onnxrt.Outputs, len(ins))
 	groups := map[[2]int][]int{}
 	var order [][2]int
@@ -563,7 +564,7 @@ func runGrouped(m *onnxrt.Model, ins []onnxrt.Inputs) ([]onnxrt.Outputs, error) 
 				b.Target = append(b.Target, ins[i].Target...)
 				b.Mask = append(b.Mask, ins[i].Mask...)
 			}
-			out, err := m.Run(b)
+			out, err := m.RunContext(ctx, b)
 			if err != nil {
 				return nil, err
 			}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,7 +226,7 @@ func TestPredict(t *testing.T) {
 	r := validRequest(6, 5)
 	r.Variables = []string{"a", "b", "c", "d", "e"}
 	r.Threshold = ptr(0.3)
-	resp, err := Predict(m, r)
+	resp, err := Predict(context.Background(), m, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestPredict(t *testing.T) {
 		}
 	}
 	big := validRequest(6, 9)
-	if _, err := Predict(m, big); err == nil || !strings.Contains(err.Error(), "max_nodes=8") {
+	if _, err := Predict(context.Background(), m, big); err == nil || !strings.Contains(err.Error(), "max_nodes=8") {
 		t.Errorf("N=9 on max_nodes=8: %v", err)
 	}
 }
@@ -253,12 +254,12 @@ func TestPredictBatch(t *testing.T) {
 		r := validRequest(4+i%2, 3+i%2)
 		b.Instances = append(b.Instances, *r)
 	}
-	resp, err := PredictBatch(m, &b)
+	resp, err := PredictBatch(context.Background(), m, &b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range b.Instances {
-		one, err := Predict(m, &b.Instances[i])
+		one, err := Predict(context.Background(), m, &b.Instances[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +277,7 @@ func TestPredictBatch(t *testing.T) {
 		}
 	}
 	b.Instances[3].IntSamples = nil
-	if _, err := PredictBatch(m, &b); err == nil || err.Error() != "instances[3].int_samples: missing: send 5 rows of 4 values sampled under the intervention" {
+	if _, err := PredictBatch(context.Background(), m, &b); err == nil || err.Error() != "instances[3].int_samples: missing: send 5 rows of 4 values sampled under the intervention" {
 		t.Errorf("error %v", err)
 	}
 }
@@ -297,7 +298,7 @@ func TestPredictDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := PredictDataset(m, d, 0)
+	res, err := PredictDataset(context.Background(), m, d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,12 +315,12 @@ func TestPredictDataset(t *testing.T) {
 
 	noBlocks := *d
 	noBlocks.Blocks = nil
-	if _, err := PredictDataset(m, &noBlocks, 0); err == nil || !strings.Contains(err.Error(), "no interventional rows") {
+	if _, err := PredictDataset(context.Background(), m, &noBlocks, 0); err == nil || !strings.Contains(err.Error(), "no interventional rows") {
 		t.Errorf("no blocks: %v", err)
 	}
 	cfg.Nodes = 9
 	wide, _ := scm.NewDataset(cfg, 3, 0)
-	if _, err := PredictDataset(m, wide, 0); err == nil || !strings.Contains(err.Error(), "data has 9 variables; model model-e supports at most max_nodes=8") {
+	if _, err := PredictDataset(context.Background(), m, wide, 0); err == nil || !strings.Contains(err.Error(), "data has 9 variables; model model-e supports at most max_nodes=8") {
 		t.Errorf("too wide: %v", err)
 	}
 }

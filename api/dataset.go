@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -46,7 +47,7 @@ type DatasetResult struct {
 // the block's variable as the intervened node and the observational mean
 // as the target row. Blocks of equal size run as one batch. threshold ≤ 0
 // means DefaultThreshold.
-func PredictDataset(m *onnxrt.Model, d *scm.Dataset, threshold float64) (*DatasetResult, error) {
+func PredictDataset(ctx context.Context, m *onnxrt.Model, d *scm.Dataset, threshold float64) (*DatasetResult, error) {
 	if threshold <= 0 {
 		threshold = DefaultThreshold
 	}
@@ -90,7 +91,7 @@ func PredictDataset(m *onnxrt.Model, d *scm.Dataset, threshold float64) (*Datase
 		in.Mask[b.Node] = 1
 		ins[k] = in
 	}
-	outs, err := runGrouped(m, ins)
+	outs, err := runGrouped(ctx, m, ins)
 	if err != nil {
 		return nil, err
 	}

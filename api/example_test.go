@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := api.Predict(m, req)
+	resp, err := api.Predict(context.Background(), m, req)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func ExamplePredictBatch() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := api.PredictBatch(m, &b)
+	resp, err := api.PredictBatch(context.Background(), m, &b)
 	if err != nil {
 		log.Fatal(err)
 	}

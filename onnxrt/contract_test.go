@@ -1,11 +1,14 @@
 package onnxrt
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -210,5 +213,63 @@ func TestSteadyStateAllocs(t *testing.T) {
 	// ~60 kernels, so per-kernel allocation would show.
 	if allocs > 10 {
 		t.Errorf("%.0f allocations per run, want ≤ 10", allocs)
+	}
+}
+
+// TestRunContext: a live context gives Run's results; an ended one stops
+// the run with an error that wraps the context's, and leaves the model
+// working.
+func TestRunContext(t *testing.T) {
+	_, b := exported(t, smallConfig(model.VariantA, false), 4)
+	m, err := LoadBytes("", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randomInputs(rand.New(rand.NewPCG(5, 5)), 2, 12, 6, false)
+	want, err := m.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, cancelLive := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelLive()
+	got, err := m.RunContext(live, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxDiff(got.Delta, want.Delta) != 0 || maxDiff(got.AdjLogits, want.AdjLogits) != 0 {
+		t.Error("RunContext with a live context differs from Run")
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  func() context.Context
+		want error
+	}{
+		{"canceled", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, context.Canceled},
+		{"deadline", func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return ctx
+		}, context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := m.RunContext(tc.ctx(), in)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "stopped before node") {
+				t.Fatalf("error %v, want one wrapping %v", err, tc.want)
+			}
+			if out.Delta != nil || out.AdjLogits != nil {
+				t.Error("a stopped run returned outputs")
+			}
+			again, err := m.Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if maxDiff(again.Delta, want.Delta) != 0 || maxDiff(again.AdjLogits, want.AdjLogits) != 0 {
+				t.Error("a run after a stopped one differs")
+			}
+		})
 	}
 }

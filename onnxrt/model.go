@@ -1,6 +1,7 @@
 package onnxrt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -295,11 +296,19 @@ func index(i int, shape []int) string {
 
 // Run validates in (see Check) and runs the model on it.
 func (m *Model) Run(in Inputs) (Outputs, error) {
+	return m.RunContext(context.Background(), in)
+}
+
+// RunContext is Run that gives up when ctx ends: it looks at ctx before
+// each node of the plan (the largest takes milliseconds at the sizes a
+// server admits, so a run stops soon after a deadline instead of holding
+// its core to the end) and then returns an error that wraps ctx.Err().
+func (m *Model) RunContext(ctx context.Context, in Inputs) (Outputs, error) {
 	if err := m.Check(in); err != nil {
 		return Outputs{}, err
 	}
 	s := m.pool.Get().(*state)
-	out, err := m.run(s, in)
+	out, err := m.run(ctx, s, in)
 	if err != nil {
 		return Outputs{}, fmt.Errorf("onnxrt: %s: %w", m.name, err)
 	}
@@ -308,8 +317,9 @@ func (m *Model) Run(in Inputs) (Outputs, error) {
 	return out, nil
 }
 
-func (m *Model) run(s *state, in Inputs) (Outputs, error) {
+func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
 	p := m.plan
+	done := ctx.Done() // nil for a context that never ends
 	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
 		t := &s.vals[p.inputs[i]]
 		t.dtype, t.f, t.i = dtFloat, data, nil
@@ -320,6 +330,13 @@ func (m *Model) run(s *state, in Inputs) (Outputs, error) {
 		}
 	}
 	for _, n := range p.nodes {
+		if done != nil {
+			select {
+			case <-done:
+				return Outputs{}, fmt.Errorf("stopped before node %s: %w", n.name, ctx.Err())
+			default:
+			}
+		}
 		if err := n.k.run(s, n); err != nil {
 			return Outputs{}, fmt.Errorf("node %s (%s): %w", n.name, n.op, err)
 		}

@@ -28,9 +28,11 @@
 // Config.MaxConcurrency slots with a bounded wait queue: when every slot is
 // busy and Config.MaxQueue requests already wait, or when a request waits
 // past its deadline (Config.Timeout), the answer is 503 with Retry-After: 1.
-// A prediction still running at the deadline answers 503 too; it finishes
-// in the background, keeping its slot, so the executor never runs more than
-// MaxConcurrency predictions. Bodies above Config.MaxBody are refused with
+// A prediction still running at the deadline stops between two nodes of
+// the model (onnxrt.Model.RunContext) and answers 503 too, so a timed-out
+// request frees its slot and its core at once. Predictions run on the
+// request's own goroutine: no hand-off, and never more than MaxConcurrency
+// at once. Bodies above Config.MaxBody are refused with
 // 413: at once when Content-Length says so, else when the limit is reached.
 //
 // Decoding is on the hot path: a 20-variable, 100-sample request is about

@@ -59,74 +59,41 @@ func (l *limiter) acquire(ctx context.Context) error {
 
 func (l *limiter) release() { <-l.slots }
 
-// ticketKey is the echo.Context key of a request's *ticket.
-const ticketKey = "causeway.ticket"
-
-// Ticket states: the handler holds the slot, a run detached at the
-// deadline holds it, or the run finished and the handler holds it.
-const (
-	ticketHeld int32 = iota
-	ticketDetached
-	ticketFinished
-)
-
-// ticket is a request's executor slot. It is released when the request
-// ends, unless a run outlived the request's deadline: then the run
-// releases it when it returns.
-type ticket struct {
-	l     *limiter
-	state atomic.Int32
-}
-
-// limit is the semaphore middleware of the inference endpoints.
+// limit is the semaphore middleware of the inference endpoints: a
+// request holds one executor slot from admission to its answer.
 func (s *Server) limit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.lim.acquire(c.Request().Context()); err != nil {
 			return err
 		}
-		t := &ticket{l: s.lim}
-		c.Set(ticketKey, t)
-		defer func() {
-			if t.state.Load() != ticketDetached {
-				t.l.release()
-			}
-		}()
+		defer s.lim.release()
 		return next(c)
 	}
 }
 
-// run calls f on its own goroutine and waits for it or for the request's
-// deadline, whichever comes first. A panic in f is returned as an error
-// (the request then answers 500). At the deadline run answers 503 and
-// leaves the request's slot to f, which keeps running and releases the
-// slot when it returns: the executor never runs more than MaxConcurrency
-// predictions. Call it at most once per request.
-func (s *Server) run(c echo.Context, f func() error) error {
-	t, _ := c.Get(ticketKey).(*ticket)
+// run calls f with the request's context on the request's own goroutine
+// (no hand-off: with one client a second goroutine cost about 3% of the
+// server's CPU in scheduler wake-ups). f must return soon after ctx ends,
+// as onnxrt.Model.RunContext does (it stops between nodes). A panic in f
+// is returned as an error (the request then answers 500). A run stopped by
+// the request's deadline answers 503; one stopped because the client went
+// away, 499. Since the run stops, the request's slot is free again when
+// the answer is: the executor never runs more than MaxConcurrency
+// predictions, and a timed-out one does not keep a core busy.
+func (s *Server) run(c echo.Context, f func(ctx context.Context) error) error {
 	ctx := c.Request().Context()
-	done := make(chan error, 1)
-	s.runners.Add(1)
-	go func() {
-		defer s.runners.Done()
-		err := call(f)
-		if t != nil && !t.state.CompareAndSwap(ticketHeld, ticketFinished) {
-			t.l.release() // detached: the request has answered already
-		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		if t == nil || !t.state.CompareAndSwap(ticketHeld, ticketDetached) {
-			return <-done // finished just now
-		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	err := call(func() error { return f(ctx) })
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
 			s.metrics.rejected.WithLabelValues("run_timeout").Inc()
 		}
 		return contextError(ctx, fmt.Sprintf("the prediction did not finish within the server's %s deadline (causeway serve --timeout); send fewer instances or samples",
 			s.cfg.Timeout), false)
 	}
+	return err
 }
 
 // call calls f, turning a panic into a *panicError.

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -469,9 +470,9 @@ func (s *Server) infer(c echo.Context) error {
 	}
 	name := e.m.Name()
 	var out onnxrt.Outputs
-	err = s.run(c, func() (err error) {
+	err = s.run(c, func(ctx context.Context) (err error) {
 		start := time.Now()
-		out, err = e.m.Run(in)
+		out, err = e.m.RunContext(ctx, in)
 		s.metrics.inference.WithLabelValues(name).Observe(elapsed(start))
 		return err
 	})

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -42,9 +43,9 @@ func (s *Server) predict(c echo.Context) error {
 		return badRequest(err)
 	}
 	var out onnxrt.Outputs
-	err = s.run(c, func() (err error) {
+	err = s.run(c, func(ctx context.Context) (err error) {
 		start := time.Now()
-		out, err = e.m.Run(in)
+		out, err = e.m.RunContext(ctx, in)
 		s.metrics.inference.WithLabelValues(name).Observe(elapsed(start))
 		return err
 	})
@@ -85,9 +86,9 @@ func (s *Server) predictBatch(c echo.Context, b *api.BatchRequest) error {
 		}
 	}
 	var resp *api.BatchResponse
-	err := s.run(c, func() (err error) {
+	err := s.run(c, func(ctx context.Context) (err error) {
 		start := time.Now()
-		resp, err = api.PredictBatch(e.m, b)
+		resp, err = api.PredictBatch(ctx, e.m, b)
 		s.metrics.inference.WithLabelValues(name).Observe(elapsed(start))
 		return err
 	})

@@ -81,7 +81,6 @@ type Server struct {
 	metrics *metrics
 	lim     *limiter
 	ready   atomic.Bool
-	runners sync.WaitGroup
 	bufs    sync.Pool // *bytes.Buffer, request bodies and JSON
 	outs    sync.Pool // *[]byte, encoded responses
 	routes  map[string]bool
@@ -246,16 +245,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := srv.Shutdown(sctx)
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
-	}
-	// Predictions that outlived their request's deadline.
-	waited := make(chan struct{})
-	go func() { s.runners.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-sctx.Done():
-		if err == nil {
-			err = sctx.Err()
-		}
 	}
 	if err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)

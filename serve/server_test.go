@@ -58,7 +58,7 @@ func TestPredict(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	want, err := api.Predict(a, req)
+	want, err := api.Predict(context.Background(), a, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestPredict(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	want, _ = api.Predict(d, req2)
+	want, _ = api.Predict(context.Background(), d, req2)
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("model-d response %+v, want %+v", got, *want)
 	}
@@ -106,7 +106,7 @@ func TestPredictBatch(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	want, err := api.PredictBatch(d, &batch)
+	want, err := api.PredictBatch(context.Background(), d, &batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestPanics(t *testing.T) {
 	logs := &logBuffer{}
 	s := newTestServer(t, Config{Logger: logs.logger()})
 	s.echo.POST("/test/kernel-panic", func(c echo.Context) error {
-		return s.run(c, func() error { panic("index out of range in a kernel") })
+		return s.run(c, func(context.Context) error { panic("index out of range in a kernel") })
 	}, s.limit)
 	s.echo.GET("/test/handler-panic", func(c echo.Context) error { panic("handler bug") })
 	for _, tc := range []struct{ method, path string }{{"POST", "/test/kernel-panic"}, {"GET", "/test/handler-panic"}} {
@@ -469,39 +469,62 @@ func TestSaturation(t *testing.T) {
 	}
 }
 
-// TestRunTimeout: a run past the deadline answers 503 and keeps its slot
-// until it returns.
+// TestRunTimeout: a run that the deadline stops answers 503 and frees its
+// slot at once; a real model run stops at the deadline too; a client that
+// goes away gets 499, not counted as a timeout.
 func TestRunTimeout(t *testing.T) {
 	s := newTestServer(t, Config{MaxConcurrency: 1, Timeout: 100 * time.Millisecond})
-	release := make(chan struct{})
+	var held int
 	s.echo.POST("/test/slow", func(c echo.Context) error {
-		return s.run(c, func() error { <-release; return nil })
+		return s.run(c, func(ctx context.Context) error {
+			held = len(s.lim.slots)
+			<-ctx.Done()
+			return fmt.Errorf("kernel stopped: %w", ctx.Err())
+		})
 	}, s.limit)
+	start := time.Now()
 	w := do(t, s, http.MethodPost, "/test/slow", nil)
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(errorOf(t, w).Error, "did not finish within the server's 100ms deadline") {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	if len(s.lim.slots) != 1 {
-		t.Fatalf("the slot was released while the run goes on")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("answered after %s", d)
 	}
-	close(release)
-	for deadline := time.Now().Add(5 * time.Second); len(s.lim.slots) != 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the finished run did not release its slot")
-		}
+	if held != 1 || len(s.lim.slots) != 0 {
+		t.Fatalf("slots: %d held during the run, %d after the answer; want 1 and 0", held, len(s.lim.slots))
 	}
 
-	// A client that goes away is logged as 499, not counted as a timeout.
-	release2 := make(chan struct{})
-	s.echo.POST("/test/slow2", func(c echo.Context) error {
-		return s.run(c, func() error { <-release2; return nil })
+	// Model runs see the request's context: with a deadline already past
+	// when the run starts, /predict (single and batch) and OIP infer stop
+	// before the model's first node and answer 503.
+	expired := newTestServer(t, Config{Timeout: time.Nanosecond})
+	batch := api.BatchRequest{Instances: []api.Request{*validRequest(1, 5, 3), *validRequest(2, 5, 3)}}
+	for _, tc := range []struct {
+		path string
+		body any
+	}{{"/predict", validRequest(1, 5, 3)}, {"/predict", batch}, {"/v2/models/model-a/infer", validInfer(1, 2, 5, 3)}} {
+		w := do(t, expired, http.MethodPost, tc.path, mustJSON(t, tc.body))
+		if w.Code != http.StatusServiceUnavailable || !strings.Contains(errorOf(t, w).Error, "did not finish within the server's 1ns deadline") {
+			t.Errorf("%s with an expired deadline: status %d: %s", tc.path, w.Code, w.Body)
+		}
+	}
+	if n := len(expired.lim.slots); n != 0 {
+		t.Errorf("%d slots held after the stopped runs", n)
+	}
+
+	// Errors that are not the context's stay what they are.
+	s.echo.POST("/test/fails", func(c echo.Context) error {
+		return s.run(c, func(context.Context) error { return errors.New("disk on fire") })
 	}, s.limit)
+	if w := do(t, s, http.MethodPost, "/test/fails", nil); w.Code != http.StatusInternalServerError {
+		t.Errorf("failing run: %d %s", w.Code, w.Body)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	req := httptest.NewRequest(http.MethodPost, "/test/slow2", nil).WithContext(ctx)
+	req := httptest.NewRequest(http.MethodPost, "/test/slow", nil).WithContext(ctx)
 	w = httptest.NewRecorder()
 	s.ServeHTTP(w, req)
-	close(release2)
 	if w.Code != statusClientClosed {
 		t.Errorf("canceled request: %d %s", w.Code, w.Body)
 	}
@@ -662,7 +685,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	s := newTestServer(t, Config{Timeout: 5 * time.Second})
 	inside, release := make(chan struct{}), make(chan struct{})
 	s.echo.POST("/test/slow", func(c echo.Context) error {
-		return s.run(c, func() error {
+		return s.run(c, func(context.Context) error {
 			close(inside)
 			<-release
 			return nil
