@@ -11,38 +11,37 @@ import (
 
 // float reads a JSON number and converts it exactly as encoding/json does
 // (strconv.ParseFloat, correctly rounded), in one pass over its digits.
-// Numbers of at most 19 significant digits with a decimal exponent in
-// [pow10Min, pow10Max] are converted with the Eisel–Lemire algorithm (the
-// one strconv uses after parsing); every other number, and the rare
-// inputs where that algorithm cannot decide the rounding, go to
+// Numbers of at most 19 significant digits are converted exactly by
+// Clinger's fast path (mantissa below 2^53, decimal exponent within ±22:
+// one correctly rounded float64 multiplication or division) or else with
+// the Eisel–Lemire algorithm (the one strconv uses after parsing) for a
+// decimal exponent in [pow10Min, pow10Max]; every other number, and the
+// rare inputs where that algorithm cannot decide the rounding, go to
 // strconv.ParseFloat itself. A test holds the two to bit-identical
 // results.
 func (p *parser) float() (float64, bool) {
-	p.ws()
 	b, i := p.b, p.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
 	start := i
 	neg := false
 	if i < len(b) && b[i] == '-' {
 		neg = true
 		i++
 	}
-	var man uint64
-	nd, exp10 := 0, 0 // significant digits in man; value = man·10^exp10
-	exact := true     // no digit was dropped
-	switch {
-	case i >= len(b):
+	if i >= len(b) {
 		return 0, false
-	case b[i] == '0':
+	}
+	var man uint64
+	nd, exp10 := 0, 0 // significant digits read into man; value = man·10^exp10
+	switch c := b[i]; {
+	case c == '0':
 		i++
-	case b[i] >= '1' && b[i] <= '9':
+	case c >= '1' && c <= '9':
 		for ; i < len(b) && isDigit(b[i]); i++ {
-			if nd < 19 {
-				man = man*10 + uint64(b[i]-'0')
-				nd++
-			} else {
-				exact = false
-				exp10++
-			}
+			man = man*10 + uint64(b[i]-'0') // wraps past 19 digits: nd says so
+			nd++
 		}
 	default:
 		return 0, false
@@ -50,33 +49,29 @@ func (p *parser) float() (float64, bool) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		d := i
-		// Eight digits at a time while they fit in man.
-		for nd <= 19-8 && i+8 <= len(b) {
+		if man == 0 { // leading zeros of the fraction are not significant
+			for i < len(b) && b[i] == '0' {
+				i++
+			}
+		}
+		sig := i
+		for i+8 <= len(b) {
 			v := binary.LittleEndian.Uint64(b[i:])
 			if !eightDigits(v) {
 				break
 			}
 			man = man*1e8 + parseEight(v)
-			if man != 0 {
-				nd += 8 // may count leading zeros: only ever too many
-			}
-			exp10 -= 8
 			i += 8
 		}
-		for ; i < len(b) && isDigit(b[i]); i++ {
-			if nd < 19 {
-				man = man*10 + uint64(b[i]-'0')
-				if man != 0 {
-					nd++
-				}
-				exp10--
-			} else {
-				exact = false
-			}
+		for i < len(b) && isDigit(b[i]) {
+			man = man*10 + uint64(b[i]-'0')
+			i++
 		}
 		if i == d {
 			return 0, false
 		}
+		exp10 = d - i
+		nd += i - sig
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
@@ -101,7 +96,19 @@ func (p *parser) float() (float64, bool) {
 		exp10 += e
 	}
 	p.i = i
-	if exact {
+	if nd <= 19 {
+		if man < 1<<53 && exp10 >= -22 && exp10 <= 22 {
+			f := float64(man)
+			if exp10 < 0 {
+				f /= exactPow10[-exp10]
+			} else {
+				f *= exactPow10[exp10]
+			}
+			if neg {
+				f = -f
+			}
+			return f, true
+		}
 		if p.pow == nil {
 			p.pow = pow10Table()
 		}
@@ -112,6 +119,10 @@ func (p *parser) float() (float64, bool) {
 	v, err := strconv.ParseFloat(string(b[start:i]), 64)
 	return v, err == nil
 }
+
+// exactPow10 holds the powers of ten that float64 represents exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // pow10s is a power-of-ten table (see pow10Table).
 type pow10s [pow10Max - pow10Min + 1][2]uint64

@@ -194,6 +194,16 @@ func (p *parser) floats(dst []float64) ([]float64, bool) {
 			return nil, false
 		}
 		dst = append(dst, v)
+		if p.i < len(p.b) { // the usual case: no white space after a number
+			switch p.b[p.i] {
+			case ',':
+				p.i++
+				continue
+			case ']':
+				p.i++
+				return dst, true
+			}
+		}
 		if p.consume(',') {
 			continue
 		}
@@ -204,8 +214,10 @@ func (p *parser) floats(dst []float64) ([]float64, bool) {
 	}
 }
 
-// matrix reads an array of arrays of numbers. Rows after the first are
-// allocated with the first row's length as capacity.
+// matrix reads an array of arrays of numbers. Rows are carved out of
+// shared slabs (each row capped at its length, so appending to one cannot
+// overwrite the next), which double in size up to 256 rows of the first
+// row's width: a 100-row matrix takes four allocations, not a hundred.
 func (p *parser) matrix() ([][]float64, bool) {
 	if !p.consume('[') {
 		return nil, false
@@ -214,15 +226,21 @@ func (p *parser) matrix() ([][]float64, bool) {
 	if p.consume(']') {
 		return rows, true
 	}
-	width := 8
+	free := make([]float64, 256) // unused slab space; len == cap
+	slabRows := 8
 	for {
-		row, ok := p.floats(make([]float64, 0, width))
+		if len(rows) > 0 && len(free) < len(rows[0]) {
+			slabRows = min(2*slabRows, 256)
+			free = make([]float64, len(rows[0])*slabRows)
+		}
+		row, ok := p.floats(free[:0])
 		if !ok {
 			return nil, false
 		}
-		if len(rows) == 0 && len(row) > 0 {
-			width = len(row)
+		if len(row) > 0 && &row[0] == &free[0] {
+			free = free[len(row):] // the row is in the slab
 		}
+		row = row[:len(row):len(row)]
 		rows = append(rows, row)
 		if p.consume(',') {
 			continue
