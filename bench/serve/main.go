@@ -6,7 +6,9 @@
 // (tests/interop/serve.mjs), one with onnxruntime's default intra-op
 // threads (one per core) and one with a single thread. It also reports the
 // resident memory of a server holding all five default-size models A–E.
-// It prints markdown.
+// It also measures the fixed cost of any request to the server (one client
+// getting GET /v2/health/live: no body, no JSON, no model), which bounds
+// from below what HTTP can cost. It prints markdown.
 //
 //	go run ./bench/serve [-variant A] [-n 20] [-s 100] [-clients 1,16] [-seconds 3] [-rounds 3]
 //	                     [-node node] [-node-threads 0,1] [-interop tests/interop] [-memory=true]
@@ -367,6 +369,22 @@ func poster(client *http.Client, url string, body []byte) func() error {
 	}
 }
 
+// getter gets url and checks for 200.
+func getter(client *http.Client, url string) func() error {
+	return func() error {
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+}
+
 // serverTimes are sums from the causeway server's metrics, in seconds:
 // time in /predict handlers and in the executor.
 type serverTimes struct{ handler, executor float64 }
@@ -583,6 +601,23 @@ func run(o options) error {
 		}
 	}
 
+	// The fixed cost of any HTTP request to the server: one client
+	// getting GET /v2/health/live (no body, no JSON, no model).
+	var floor sample
+	for r := 0; r < o.rounds; r++ {
+		cpu0, err := procCPU(gs.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		s := load(1, d, o.maxRequests, getter(client, gs.base+"/v2/health/live"))
+		cpu1, err := procCPU(gs.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		s.cpu = cpu1 - cpu0
+		floor.add(s)
+	}
+
 	weights := "default size, fresh weights"
 	if m.Metadata()["training_steps"] != "0" && m.Metadata()["training_steps"] != "" {
 		weights = "the shipped model, " + m.Metadata()["training_steps"] + " training steps"
@@ -628,6 +663,12 @@ func run(o options) error {
 			}
 		}
 		fmt.Println()
+	}
+	if n := len(floor.lat); n > 0 {
+		fc := floor.cpu / time.Duration(n)
+		exc := cpu[names[0]][clients[0]]
+		fmt.Printf("- floor: GET /v2/health/live (no body, no JSON, no model) from 1 client costs the causeway server %s ms of CPU per request (%.1f%% of the executor's %s ms), %.0f req/s; errors %d\n",
+			ms(fc), 100*float64(fc)/float64(exc), ms(exc), float64(n)/floor.elapsed.Seconds(), floor.errors)
 	}
 	for _, t := range targets {
 		fmt.Printf("- %s: max |delta − executor| on the checked request %.2g\n", t.name, diffs[t.name])
