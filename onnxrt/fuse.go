@@ -3,6 +3,8 @@ package onnxrt
 import (
 	"math"
 	"strconv"
+
+	"causeway/onnxrt/internal/simd"
 )
 
 // fuse rewrites the exporter's hot patterns into single kernels:
@@ -29,6 +31,21 @@ func (x *ir) fuse() {
 	x.index()
 	x.fuseQKV()
 	x.index()
+	x.packWeights()
+}
+
+// packWeights lays out every live Linear's weights for the vector GEMM
+// kernel (simd.Pack) and drops the row-major copy, when the CPU has the
+// kernel; elsewhere Linear keeps calling BLAS on the row-major weights.
+func (x *ir) packWeights() {
+	if !simd.Enabled() {
+		return
+	}
+	for _, n := range x.nodes {
+		if l, ok := n.k.(*linearKernel); ok && !n.dead && l.w != nil {
+			l.packed, l.w = simd.Pack(l.w, l.k, l.nout), nil
+		}
+	}
 }
 
 // only reports whether n is the one node reading v (and v is no output).

@@ -49,7 +49,8 @@ const actNone unaryOp = 255
 // GEMM over the flattened [rows, K] view of x, then bias and activation in
 // one pass.
 type linearKernel struct {
-	w       []float32
+	w       []float32 // k×nout, row-major; nil once packed
+	packed  []float32 // simd.Pack(w), for the vector kernel
 	k, nout int
 	b       []float32 // nil: no bias
 	act     unaryOp   // actNone, opRelu or opGelu
@@ -71,7 +72,7 @@ func (l *linearKernel) run(s *state, n *node) error {
 	rows := len(x.f) / max(l.k, 1)
 	if l.k == 0 {
 		clear(out.f)
-	} else {
+	} else if l.packed == nil || !simd.GemmPacked(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout) {
 		gemm(false, false, rows, l.nout, l.k, 1, x.f, l.k, l.w, l.nout, 0, out.f, l.nout)
 	}
 	// Epilogue: bias and activation in one pass over each row.

@@ -143,3 +143,118 @@ brloop:
 
 brdone:
 	RET
+
+// func gemm4x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+//
+// For rows r = 0..3: c[r][0:16] = s + Σ_p a[r·lda+p]·b[p·16 : p·16+16],
+// with b one packed panel (k rows of 16 floats), s = c[r][0:16] if acc ≠ 0
+// and 0 otherwise, the sum one fused multiply-add per p in order. k ≥ 1.
+TEXT ·gemm4x16AVX2(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (SI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	MOVQ b+16(FP), DI
+	MOVQ k+24(FP), CX
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R12
+	SHLQ $2, R12
+	MOVQ acc+48(FP), BX
+	TESTQ BX, BX
+	JZ   g4zero
+	MOVQ DX, R13
+	VMOVUPS (R13), Y0
+	VMOVUPS 32(R13), Y1
+	ADDQ R12, R13
+	VMOVUPS (R13), Y2
+	VMOVUPS 32(R13), Y3
+	ADDQ R12, R13
+	VMOVUPS (R13), Y4
+	VMOVUPS 32(R13), Y5
+	ADDQ R12, R13
+	VMOVUPS (R13), Y6
+	VMOVUPS 32(R13), Y7
+	JMP  g4start
+
+g4zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+g4start:
+	XORQ AX, AX
+
+g4loop:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI)(AX*1), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R9)(AX*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (R10)(AX*1), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (R11)(AX*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $64, DI
+	ADDQ         $4, AX
+	DECQ         CX
+	JNZ          g4loop
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R12, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R12, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R12, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// func gemm1x16AVX2(a *float32, b *float32, k int, c *float32, acc int)
+//
+// One row of gemm4x16AVX2: the same fused multiply-adds in the same
+// order, so a row's result does not depend on the block it falls in.
+TEXT ·gemm1x16AVX2(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ k+16(FP), CX
+	MOVQ c+24(FP), DX
+	MOVQ acc+32(FP), BX
+	TESTQ BX, BX
+	JZ   g1zero
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	JMP  g1loop
+
+g1zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+g1loop:
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  (DI), Y10, Y0
+	VFMADD231PS  32(DI), Y10, Y1
+	ADDQ         $64, DI
+	ADDQ         $4, SI
+	DECQ         CX
+	JNZ          g1loop
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,43 @@
+package onnxrt
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"causeway/onnxrt/internal/simd"
+)
+
+// BenchmarkLinearGemm compares, on the shapes of a default-size model's
+// linear layers at N=20 (20 rows: B=1; 640 rows: B=32), BLAS sgemm, which packs the weight
+// matrix on every call, with the executor's kernel over weights packed
+// once at load.
+func BenchmarkLinearGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []struct{ m, n, k int }{{20, 128, 128}, {20, 384, 128}, {20, 2048, 128}, {20, 128, 2048}, {640, 2048, 128}, {640, 128, 2048}} {
+		a := make([]float32, s.m*s.k)
+		w := make([]float32, s.k*s.n)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		c := make([]float32, s.m*s.n)
+		name := fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k)
+		b.Run(name+"/blas", func(b *testing.B) {
+			for b.Loop() {
+				gemm(false, false, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)
+			}
+		})
+		packed := simd.Pack(w, s.k, s.n)
+		b.Run(name+"/packed", func(b *testing.B) {
+			if !simd.Enabled() {
+				b.Skip("no AVX2+FMA")
+			}
+			for b.Loop() {
+				simd.GemmPacked(s.m, s.n, s.k, a, s.k, packed, c, s.n)
+			}
+		})
+	}
+}
