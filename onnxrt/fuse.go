@@ -34,11 +34,14 @@ func (x *ir) fuse() {
 	x.packWeights()
 }
 
+// packLinear turns packWeights on; benchmarks turn it off to compare.
+var packLinear = true
+
 // packWeights lays out every live Linear's weights for the vector GEMM
 // kernel (simd.Pack) and drops the row-major copy, when the CPU has the
 // kernel; elsewhere Linear keeps calling BLAS on the row-major weights.
 func (x *ir) packWeights() {
-	if !simd.Enabled() {
+	if !packLinear || !simd.Enabled() {
 		return
 	}
 	for _, n := range x.nodes {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/model"
 	"causeway/onnxrt/internal/simd"
 )
 
@@ -39,5 +40,41 @@ func BenchmarkLinearGemm(b *testing.B) {
 				simd.GemmPacked(s.m, s.n, s.k, a, s.k, packed, c, s.n)
 			}
 		})
+	}
+}
+
+// BenchmarkRunPackedVsBLAS runs a default-size Model A (N=20, S=100, B=1
+// and B=8) with its Linear layers on BLAS and on the packed kernel, in
+// alternation, so the two see the same machine.
+func BenchmarkRunPackedVsBLAS(b *testing.B) {
+	c := model.DefaultConfig(model.VariantA)
+	_, data := exported(b, c, 1)
+	load := func(pack bool) *Model {
+		packLinear = pack
+		defer func() { packLinear = true }()
+		m, err := LoadBytes("model-a", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return m
+	}
+	blas, packed := load(false), load(true)
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, batch := range []int{1, 8} {
+		in := randomInputs(rng, batch, 100, 20, false)
+		for round := range 2 {
+			for _, tc := range []struct {
+				name string
+				m    *Model
+			}{{"blas", blas}, {"packed", packed}} {
+				b.Run(fmt.Sprintf("B=%d/%s/round%d", batch, tc.name, round), func(b *testing.B) {
+					for b.Loop() {
+						if _, err := tc.m.Run(in); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
 	}
 }

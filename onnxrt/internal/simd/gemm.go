@@ -55,10 +55,20 @@ func GemmPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32
 			acc = 1 // continue the sums of the previous passes
 		}
 		// Each panel block (kb×16, in L1) in turn through all rows (whose
-		// kb columns stay in L2).
+		// kb columns stay in L2), six rows at a time, then four (so that
+		// 20 rows are 6+6+4+4), then one.
 		for p, j0 := 0, 0; j0 < n; p, j0 = p+1, j0+PanelWidth {
-			for i := 0; i < m; i += 4 {
-				panelPass(min(4, m-i), n, j0, kb, a[i*lda+k0:], lda, &packed[(p*k+k0)*PanelWidth], c[i*ldc:], ldc, acc)
+			b := &packed[(p*k+k0)*PanelWidth]
+			for i := 0; i < m; {
+				rows := 1
+				switch left := m - i; {
+				case left >= 6 && left != 8:
+					rows = 6
+				case left >= 4:
+					rows = 4
+				}
+				panelPass(rows, n, j0, kb, a[i*lda+k0:], lda, b, c[i*ldc:], ldc, acc)
+				i += rows
 			}
 		}
 	}
@@ -66,33 +76,33 @@ func GemmPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32
 }
 
 // panelPass runs one kBlock pass of one panel (columns j0…j0+15, of n) over
-// rows ≤ 4 rows of a (stride lda) into c (stride ldc).
+// rows (1, 4 or 6) rows of a (stride lda) into c (stride ldc).
 func panelPass(rows, n, j0, kb int, a []float32, lda int, b *float32, c []float32, ldc int, acc int) {
-	width := n - j0
-	if width >= PanelWidth {
-		if rows == 4 {
-			gemm4x16AVX2(&a[0], lda, b, kb, &c[j0], ldc, acc)
-			return
-		}
-		for r := range rows {
-			gemm1x16AVX2(&a[r*lda], b, kb, &c[r*ldc+j0], acc)
-		}
+	if n-j0 >= PanelWidth {
+		kernel(rows, a, lda, b, kb, c[j0:], ldc, acc)
 		return
 	}
-	// A partial last panel goes through a whole tile; only width columns
+	// A partial last panel goes through a whole tile; only its columns
 	// are kept.
-	var tile [4 * PanelWidth]float32
+	width := n - j0
+	var tile [6 * PanelWidth]float32
 	for r := range rows {
 		copy(tile[r*PanelWidth:r*PanelWidth+width], c[r*ldc+j0:r*ldc+n])
 	}
-	if rows == 4 {
-		gemm4x16AVX2(&a[0], lda, b, kb, &tile[0], PanelWidth, acc)
-	} else {
-		for r := range rows {
-			gemm1x16AVX2(&a[r*lda], b, kb, &tile[r*PanelWidth], acc)
-		}
-	}
+	kernel(rows, a, lda, b, kb, tile[:], PanelWidth, acc)
 	for r := range rows {
 		copy(c[r*ldc+j0:r*ldc+n], tile[r*PanelWidth:r*PanelWidth+width])
+	}
+}
+
+// kernel computes a rows×16 tile (rows 1, 4 or 6) at c.
+func kernel(rows int, a []float32, lda int, b *float32, kb int, c []float32, ldc int, acc int) {
+	switch rows {
+	case 6:
+		gemm6x16AVX2(&a[0], lda, b, kb, &c[0], ldc, acc)
+	case 4:
+		gemm4x16AVX2(&a[0], lda, b, kb, &c[0], ldc, acc)
+	default:
+		gemm1x16AVX2(&a[0], b, kb, &c[0], acc)
 	}
 }

@@ -29,3 +29,6 @@ func gemm4x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, a
 
 //go:noescape
 func gemm1x16AVX2(a *float32, b *float32, k int, c *float32, acc int)
+
+//go:noescape
+func gemm6x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)

@@ -17,3 +17,7 @@ func gemm4x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, a
 func gemm1x16AVX2(a *float32, b *float32, k int, c *float32, acc int) {
 	panic("simd: no vector kernels on this platform")
 }
+
+func gemm6x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int) {
+	panic("simd: no vector kernels on this platform")
+}
