@@ -261,7 +261,11 @@ func (m *Model) Plan() string {
 	for i, op := range ops {
 		parts[i] = fmt.Sprintf("%s×%d", op, counts[op])
 	}
-	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), BLAS %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), BLAS())
+	gemm := "Linear on BLAS " + BLAS()
+	if m.packed() {
+		gemm = "Linear on packed AVX2 kernels, other products on BLAS " + BLAS()
+	}
+	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), gemm)
 }
 
 // Check validates in against the model without running it: B ≥ 1, S ≥ 2,
@@ -292,6 +296,16 @@ func index(i int, shape []int) string {
 		i /= shape[d]
 	}
 	return "[" + strings.Join(idx, ",") + "]"
+}
+
+// packed reports whether the plan's Linear layers use packed weights.
+func (m *Model) packed() bool {
+	for _, n := range m.plan.nodes {
+		if l, ok := n.k.(*linearKernel); ok && l.packed != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Run validates in (see Check) and runs the model on it.

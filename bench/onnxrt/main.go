@@ -249,8 +249,8 @@ func run(o options) error {
 		}
 	}
 
-	fmt.Printf("N=%d, S=%d, default size (d_model 128, 4 heads, 4 layers, FF 2048); %s/%s, GOMAXPROCS %d; Go executor: BLAS %s, one goroutine; onnxruntime-node: intra-op threads %d; %d alternating rounds per case\n\n",
-		o.n, o.s, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), onnxrt.BLAS(), o.threads, o.rounds)
+	fmt.Printf("N=%d, S=%d, default size (d_model 128, 4 heads, 4 layers, FF 2048); %s/%s, GOMAXPROCS %d; Go executor: one goroutine, %s for products outside the packed Linear kernels (plans below); onnxruntime-node: intra-op threads %d; %d alternating rounds per case\n\n",
+		o.n, o.s, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), "BLAS "+onnxrt.BLAS(), o.threads, o.rounds)
 	header := "| model | B | Go executor ms (min) | onnxruntime ms (min) | Go / onnxruntime |"
 	sep := "| --- | ---: | ---: | ---: | ---: |"
 	if o.gonnx {

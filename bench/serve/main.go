@@ -12,9 +12,11 @@
 //
 //	go run ./bench/serve [-variant A] [-n 20] [-s 100] [-clients 1,16] [-seconds 3] [-rounds 3]
 //	                     [-node node] [-node-threads 0,1] [-interop tests/interop] [-memory=true]
+//	                     [-models models] [-max-concurrency N] [-cpuprofile FILE]
 //
-// Models are exported at the default size (d_model 128, 4 heads, 4 layers,
-// FF 2048) from freshly initialised weights. The causeway server runs in a
+// The served model is the shipped models/model-<v>.onnx when it exists,
+// else a default-size one (d_model 128, 4 heads, 4 layers, FF 2048) from
+// freshly initialised weights. The causeway server runs in a
 // child process (this program re-executed, serving through package serve
 // as `causeway serve` does, access log on), each Node server in another;
 // the load generator (closed loop: each client sends its next request when
@@ -74,6 +76,8 @@ type options struct {
 	maxRequests int
 	cpuprofile  string
 	shipped     string
+
+	maxConcurrency int
 }
 
 func main() {
@@ -97,6 +101,7 @@ func main() {
 	flag.BoolVar(&o.memory, "memory", true, "also measure the resident memory with models A–E loaded")
 	flag.IntVar(&o.maxRequests, "max-requests", 200000, "bound on the requests of one round")
 	flag.StringVar(&o.shipped, "models", "models", "directory of the shipped model-<v>.onnx files to serve (empty, or a file missing: a freshly initialised default-size model)")
+	flag.IntVar(&o.maxConcurrency, "max-concurrency", 0, "the causeway server's MaxConcurrency (0: its default, 2 × cores)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the causeway server to `FILE`")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -123,7 +128,8 @@ func child(dir string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	s, err := serve.New(serve.Config{Models: models, Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	mc, _ := strconv.Atoi(os.Getenv("BENCH_SERVE_MAX_CONCURRENCY")) // 0: serve's default
+	s, err := serve.New(serve.Config{Models: models, Version: "bench", MaxConcurrency: mc, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		return err
 	}
@@ -369,6 +375,15 @@ func poster(client *http.Client, url string, body []byte) func() error {
 	}
 }
 
+// planProducts is the part of a plan description that says where matrix
+// products run.
+func planProducts(plan string) string {
+	if i := strings.LastIndex(plan, "), "); i >= 0 {
+		return plan[i+3:]
+	}
+	return plan
+}
+
 // getter gets url and checks for 200.
 func getter(client *http.Client, url string) func() error {
 	return func() error {
@@ -498,7 +513,7 @@ func run(o options) error {
 	}
 
 	go1 := exec.Command(self, "-child-serve", one)
-	go1.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
+	go1.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", fmt.Sprintf("BENCH_SERVE_MAX_CONCURRENCY=%d", o.maxConcurrency))
 	if o.cpuprofile != "" {
 		abs, err := filepath.Abs(o.cpuprofile)
 		if err != nil {
@@ -622,8 +637,8 @@ func run(o options) error {
 	if m.Metadata()["training_steps"] != "0" && m.Metadata()["training_steps"] != "" {
 		weights = "the shipped model, " + m.Metadata()["training_steps"] + " training steps"
 	}
-	fmt.Printf("POST /predict, N=%d, S=%d, model %s (%s), %d×%s rounds per cell, GOMAXPROCS %d, BLAS %s, %s\n\n",
-		o.n, o.s, strings.ToLower("model-"+string(v)), weights, o.rounds, d, runtime.GOMAXPROCS(0), onnxrt.BLAS(), runtime.Version())
+	fmt.Printf("POST /predict, N=%d, S=%d, model %s (%s), %d×%s rounds per cell, GOMAXPROCS %d, %s, %s\n\n",
+		o.n, o.s, strings.ToLower("model-"+string(v)), weights, o.rounds, d, runtime.GOMAXPROCS(0), planProducts(m.Plan()), runtime.Version())
 	fmt.Println("| target | clients | req/s | p50 ms | p99 ms | server CPU ms/req | errors |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	p50 := map[string]map[int]time.Duration{}
@@ -657,7 +672,8 @@ func run(o options) error {
 			fmt.Printf(", %.2f× %s's", rate["causeway serve"][c]/rate[t.name][c], t.name)
 		}
 		if in := inside[c]; in.executor > 0 {
-			fmt.Printf("; inside the server (its metrics), /predict handler time is %+.1f%% over its executor time", 100*(in.handler-in.executor)/in.executor)
+			n := float64(len(results["causeway serve"][c].lat))
+			fmt.Printf("; inside the server (its metrics), /predict handler time is %+.1f%% over its executor time (%.2f ms per request)", 100*(in.handler-in.executor)/in.executor, 1e3*in.executor/n)
 			if c > runtime.GOMAXPROCS(0) {
 				fmt.Print(" (including the wait for a slot)")
 			}
