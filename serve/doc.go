@@ -11,7 +11,8 @@
 //	GET  /v2/health/ready               200 while it accepts work, 503 while shutting down
 //	GET  /v2/models/{name}              model metadata: tensor names, datatypes, shapes
 //	GET  /v2/models/{name}/ready        200 if the model is loaded (and the server ready)
-//	POST /v2/models/{name}/infer        OIP v2 inference on the contract's four tensors
+//	POST /v2/models/{name}/infer        OIP v2 inference on the contract's four tensors, JSON or
+//	                                    binary tensor data (the OIP binary_tensor_data extension)
 //	GET  /models                        every model with its architecture and training summary
 //	GET  /metrics                       Prometheus text exposition
 //

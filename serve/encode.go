@@ -95,6 +95,12 @@ func appendResponseObject(b []byte, r *api.Response) []byte {
 
 // appendInferResponse appends r and a newline.
 func appendInferResponse(b []byte, r *InferResponse) []byte {
+	b = appendInferObject(b, r)
+	return append(b, '\n')
+}
+
+// appendInferObject appends r.
+func appendInferObject(b []byte, r *InferResponse) []byte {
 	b = append(b, `{"model_name":`...)
 	b = appendString(b, r.ModelName)
 	b = append(b, `,"model_version":`...)
@@ -129,13 +135,20 @@ func appendInferResponse(b []byte, r *InferResponse) []byte {
 				}
 				b = append(b, ']')
 			}
-			b = append(b, `,"data":`...)
-			b = appendFloat32s(b, o.Data)
+			if o.Parameters != nil {
+				b = append(b, `,"parameters":{"binary_data_size":`...)
+				b = strconv.AppendInt(b, int64(o.Parameters.BinaryDataSize), 10)
+				b = append(b, '}')
+			}
+			if len(o.Data) > 0 {
+				b = append(b, `,"data":`...)
+				b = appendFloat32s(b, o.Data)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	return append(b, "}\n"...)
+	return append(b, '}')
 }
 
 func appendFloat32s(b []byte, v []float32) []byte {

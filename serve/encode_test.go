@@ -32,7 +32,7 @@ func TestEncodersKnowTheTypes(t *testing.T) {
 		{api.Edge{}, []string{"from", "to", "probability"}},
 		{api.BatchResponse{}, []string{"predictions"}},
 		{InferResponse{}, []string{"model_name", "model_version", "id,omitempty", "outputs"}},
-		{InferOutput{}, []string{"name", "datatype", "shape", "data"}},
+		{InferOutput{}, []string{"name", "datatype", "shape", "parameters,omitempty", "data,omitempty"}},
 	} {
 		if got := fieldsOf(tc.v); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%T has JSON fields %q; the encoders in encode.go write %q: update them", tc.v, got, tc.want)
@@ -115,6 +115,9 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		ir := InferResponse{ModelName: r.Model, ModelVersion: "1", ID: names[rng.IntN(len(names))]}
 		if k%3 > 0 {
 			ir.Outputs = []InferOutput{{Name: "delta", Datatype: "FP32", Shape: []int{1, n}, Data: r.Delta}, {Name: "adj_logits", Datatype: "FP32", Data: floats(n * n)}}
+		}
+		if k%3 == 2 { // binary outputs: parameters, no data
+			ir.Outputs[k%2].Parameters, ir.Outputs[k%2].Data = &OutputParameters{BinaryDataSize: 4 * len(ir.Outputs[k%2].Data)}, nil
 		}
 		if got, want := appendInferResponse(nil, &ir), encodingJSON(t, &ir); !bytes.Equal(got, want) {
 			t.Fatalf("infer\n%s\nencoding/json\n%s", got, want)

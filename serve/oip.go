@@ -23,7 +23,8 @@ import (
 type InferRequest struct {
 	// ID is echoed in the response.
 	ID string `json:"id,omitempty"`
-	// Parameters are accepted and ignored.
+	// Parameters may ask for every output as binary data
+	// ({"binary_data_output": true}); others are accepted and ignored.
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 	// Inputs are the contract's four tensors, in any order.
 	Inputs []InferInput `json:"inputs"`
@@ -36,17 +37,22 @@ type InferInput struct {
 	Name     string `json:"name"`
 	Shape    []int  `json:"shape"`
 	Datatype string `json:"datatype"`
-	// Parameters are accepted and ignored.
+	// Parameters may give binary_data_size (the binary tensor data
+	// extension); others are accepted and ignored.
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 	// Data are the elements in row-major order; in JSON a flat array of
-	// numbers or nested arrays (which are flattened).
+	// numbers or nested arrays (which are flattened). Absent when the
+	// tensor comes as binary data (binary_data_size in Parameters).
 	Data []float64 `json:"data"`
+
+	binary []float32 // the tensor's binary data, decoded
 }
 
 // InferRequestedOutput names one output to return.
 type InferRequestedOutput struct {
 	Name string `json:"name"`
-	// Parameters are accepted and ignored.
+	// Parameters may ask for binary data ({"binary_data": true}); others
+	// are accepted and ignored.
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 }
 
@@ -60,11 +66,13 @@ type InferResponse struct {
 
 // InferOutput is one output tensor: delta [B,N] or adj_logits [B,N,N]
 // (adj_logits[b][i][j] is the logit of the edge i → j), FP32, row-major.
+// An output returned as binary data has Parameters and no Data.
 type InferOutput struct {
-	Name     string    `json:"name"`
-	Datatype string    `json:"datatype"`
-	Shape    []int     `json:"shape"`
-	Data     []float32 `json:"data"`
+	Name       string            `json:"name"`
+	Datatype   string            `json:"datatype"`
+	Shape      []int             `json:"shape"`
+	Parameters *OutputParameters `json:"parameters,omitempty"`
+	Data       []float32         `json:"data,omitempty"`
 }
 
 // DecodeInfer decodes an OIP v2 infer body. Like DecodePredict it decodes
@@ -372,6 +380,19 @@ func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []
 		for _, d := range want {
 			size *= d
 		}
+		if t.binary != nil {
+			if len(t.binary) != size {
+				return in, nil, fieldError(fmt.Sprintf("inputs[%d].parameters.binary_data_size", i-1), "%s has %d bytes of binary data (%d FP32 values); its shape %v holds %d values, %d bytes",
+					t.Name, 4*len(t.binary), len(t.binary), t.Shape, size, 4*size)
+			}
+			for j, v := range t.binary {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return in, nil, fieldError(fmt.Sprintf("inputs[%d] (binary data)", i-1), "%s element %d is %v, not a finite float32", t.Name, j, v)
+				}
+			}
+			*dst[k] = t.binary
+			continue
+		}
 		if len(t.Data) != size {
 			return in, nil, fieldError(fmt.Sprintf("inputs[%d].data", i-1), "%s has %d values; its shape %v holds %d", t.Name, len(t.Data), t.Shape, size)
 		}
@@ -451,20 +472,20 @@ func (s *Server) infer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Request().Header.Get("Inference-Header-Content-Length") != "" {
-		return &httpError{status: http.StatusBadRequest,
-			msg: "the binary tensor data extension is not supported; send the tensors as JSON (\"data\": [...])"}
-	}
 	body, err := s.readBody(c)
 	if err != nil {
 		return err
 	}
-	r, err := DecodeInfer(body.Bytes())
+	r, err := decodeInferBody(body.Bytes(), c.Request().Header.Get(InferenceHeaderLength))
 	s.putBuffer(body)
 	if err != nil {
 		return err
 	}
 	in, names, err := inferInputs(e.m, r)
+	if err != nil {
+		return err
+	}
+	asBinary, err := binaryOutputs(r, names)
 	if err != nil {
 		return err
 	}
@@ -486,12 +507,46 @@ func (s *Server) infer(c echo.Context) error {
 		return err
 	}
 	resp := InferResponse{ModelName: name, ModelVersion: modelVersion, ID: r.ID}
-	for _, n := range names {
+	var blobs [][]float32 // outputs sent as binary data, in order
+	for i, n := range names {
 		o := InferOutput{Name: n, Datatype: "FP32", Shape: []int{in.B, in.N}, Data: out.Delta}
 		if n == model.OutputAdj {
 			o.Shape, o.Data = []int{in.B, in.N, in.N}, out.AdjLogits
 		}
+		if asBinary[i] {
+			blobs = append(blobs, o.Data)
+			o.Parameters, o.Data = &OutputParameters{BinaryDataSize: 4 * len(o.Data)}, nil
+		}
 		resp.Outputs = append(resp.Outputs, o)
 	}
-	return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, &resp) })
+	if blobs == nil {
+		return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, &resp) })
+	}
+	// The JSON part, then the binary outputs; the header says where the
+	// JSON ends.
+	return s.writeEncodedAs(c, http.StatusOK, echo.MIMEOctetStream, func(b []byte) []byte {
+		b = appendInferObject(b, &resp)
+		c.Response().Header().Set(InferenceHeaderLength, strconv.Itoa(len(b)))
+		for _, v := range blobs {
+			b = appendFP32(b, v)
+		}
+		return b
+	})
+}
+
+// decodeInferBody decodes an infer body, splitting off binary tensor data
+// when the InferenceHeaderLength header (header) is set.
+func decodeInferBody(body []byte, header string) (*InferRequest, error) {
+	jsonPart, bin, err := splitBinary(body, header)
+	if err != nil {
+		return nil, err
+	}
+	r, err := DecodeInfer(jsonPart)
+	if err != nil {
+		return nil, err
+	}
+	if err := attachBinary(r, bin, header != ""); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

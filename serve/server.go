@@ -158,7 +158,7 @@ func New(cfg Config) (*Server, error) {
 	s.cfg.Default = s.def.m.Name()
 
 	var err error
-	if s.serverMeta, err = json.Marshal(ServerMetadata{Name: "causeway", Version: cfg.Version, Extensions: []string{}}); err != nil {
+	if s.serverMeta, err = json.Marshal(ServerMetadata{Name: "causeway", Version: cfg.Version, Extensions: []string{BinaryExtension}}); err != nil {
 		return nil, err
 	}
 	list := ModelList{Default: s.def.m.Name()}
@@ -410,9 +410,16 @@ func (s *Server) writeJSON(c echo.Context, status int, v any) error {
 
 // writeEncoded answers with the JSON text enc appends to a pooled buffer.
 func (s *Server) writeEncoded(c echo.Context, status int, enc func([]byte) []byte) error {
+	return s.writeEncodedAs(c, status, echo.MIMEApplicationJSON, enc)
+}
+
+// writeEncodedAs answers with the bytes enc appends to a pooled buffer,
+// as contentType.
+func (s *Server) writeEncodedAs(c echo.Context, status int, contentType string, enc func([]byte) []byte) error {
 	p := s.outs.Get().(*[]byte)
 	b := enc((*p)[:0])
-	err := s.writeBlob(c, status, b)
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
+	err := c.Blob(status, contentType, b)
 	if cap(b) <= maxPooled {
 		*p = b
 		s.outs.Put(p)

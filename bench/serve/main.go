@@ -6,7 +6,10 @@
 // (tests/interop/serve.mjs), one with onnxruntime's default intra-op
 // threads (one per core) and one with a single thread. It also reports the
 // resident memory of a server holding all five default-size models A–E.
-// It also measures the fixed cost of any request to the server (one client
+// A second causeway target sends the same tensors to the same server
+// through OIP infer with binary tensor data (no JSON numbers), which
+// separates the cost of HTTP from that of JSON. It also measures the fixed
+// cost of any request to the server (one client
 // getting GET /v2/health/live: no body, no JSON, no model), which bounds
 // from below what HTTP can cost. It prints markdown.
 //
@@ -31,6 +34,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -143,11 +147,66 @@ func child(dir string) error {
 	return s.Serve(ctx, ln)
 }
 
-// proc is a server in a child process.
+// proc is a server in a child process, and the request a target sends it.
 type proc struct {
 	name string
 	cmd  *exec.Cmd
 	base string
+
+	path      string // the request: POST path, body and Inference-Header-Content-Length
+	body      []byte
+	headerLen string
+}
+
+// send returns a call that posts the target's request and checks for 200.
+func (p *proc) send(client *http.Client) func() error {
+	return func() error {
+		resp, err := p.post(client)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+}
+
+func (p *proc) post(client *http.Client) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, p.base+p.path, bytes.NewReader(p.body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if p.headerLen != "" {
+		req.Header.Set(serve.InferenceHeaderLength, p.headerLen)
+	}
+	return client.Do(req)
+}
+
+// binaryInfer encodes in as an OIP infer request under the binary tensor
+// data extension, asking for binary outputs.
+func binaryInfer(in onnxrt.Inputs) (body []byte, headerLen string, err error) {
+	var bin []byte
+	var inputs []map[string]any
+	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
+		shape := []int{in.B, in.S, in.N}
+		if i >= 2 {
+			shape = []int{in.B, in.N}
+		}
+		inputs = append(inputs, map[string]any{"name": model.InputNames[i], "datatype": "FP32", "shape": shape,
+			"parameters": map[string]any{"binary_data_size": 4 * len(data)}})
+		for _, v := range data {
+			bin = binary.LittleEndian.AppendUint32(bin, math.Float32bits(v))
+		}
+	}
+	head, err := json.Marshal(map[string]any{"inputs": inputs, "parameters": map[string]any{"binary_data_output": true}})
+	if err != nil {
+		return nil, "", err
+	}
+	return append(head, bin...), strconv.Itoa(len(head)), nil
 }
 
 // start runs cmd, whose first stdout line is "listening PORT", and waits
@@ -359,22 +418,6 @@ func load(c int, d time.Duration, max int, call func() error) sample {
 	return out
 }
 
-// poster posts body to url and checks for 200.
-func poster(client *http.Client, url string, body []byte) func() error {
-	return func() error {
-		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return err
-	}
-}
-
 // planProducts is the part of a plan description that says where matrix
 // products run.
 func planProducts(plan string) string {
@@ -443,23 +486,48 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
 
-// check posts body once and compares the delta with want.
-func check(client *http.Client, url string, body []byte, want []float32) (float64, error) {
-	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+// check sends t's request once and compares the delta with want.
+func check(client *http.Client, t *proc, want []float32) (float64, error) {
+	resp, err := t.post(client)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	var r api.Response
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 {
-		return 0, fmt.Errorf("status %d, %v", resp.StatusCode, err)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return 0, fmt.Errorf("status %d, %v: %.200s", resp.StatusCode, err, b)
 	}
-	if len(r.Delta) != len(want) {
-		return 0, fmt.Errorf("%d deltas, want %d", len(r.Delta), len(want))
+	var delta []float32
+	if n := resp.Header.Get(serve.InferenceHeaderLength); n != "" {
+		// A binary answer: the JSON part, then delta and adj_logits.
+		k, err := strconv.Atoi(n)
+		if err != nil || k > len(b) {
+			return 0, fmt.Errorf("binary answer: %s %q", serve.InferenceHeaderLength, n)
+		}
+		var r serve.InferResponse
+		if err := json.Unmarshal(b[:k], &r); err != nil || len(r.Outputs) == 0 || r.Outputs[0].Name != model.OutputDelta || r.Outputs[0].Parameters == nil {
+			return 0, fmt.Errorf("binary answer: %v %.200s", err, b[:k])
+		}
+		size := r.Outputs[0].Parameters.BinaryDataSize
+		if k+size > len(b) {
+			return 0, fmt.Errorf("binary answer: %d bytes of delta, %d after the JSON", size, len(b)-k)
+		}
+		for i := 0; i < size/4; i++ {
+			delta = append(delta, math.Float32frombits(binary.LittleEndian.Uint32(b[k+4*i:])))
+		}
+	} else {
+		var r api.Response
+		if err := json.Unmarshal(b, &r); err != nil {
+			return 0, err
+		}
+		delta = r.Delta
+	}
+	if len(delta) != len(want) {
+		return 0, fmt.Errorf("%d deltas, want %d", len(delta), len(want))
 	}
 	var diff float64
 	for i := range want {
-		diff = math.Max(diff, math.Abs(float64(r.Delta[i]-want[i])))
+		diff = math.Max(diff, math.Abs(float64(delta[i]-want[i])))
 	}
 	return diff, nil
 }
@@ -526,7 +594,16 @@ func run(o options) error {
 		return err
 	}
 	defer gs.stop()
-	targets := []*proc{gs}
+	gs.path, gs.body = "/predict", body
+	binBody, headerLen, err := binaryInfer(in)
+	if err != nil {
+		return err
+	}
+	// The same server, the same tensors through OIP infer with binary
+	// tensor data: no JSON numbers to parse or print.
+	gsBinary := &proc{name: "causeway serve, OIP infer, binary tensors", cmd: gs.cmd, base: gs.base,
+		path: "/v2/models/model-" + strings.ToLower(string(v)) + "/infer", body: binBody, headerLen: headerLen}
+	targets := []*proc{gs, gsBinary}
 	for _, f := range strings.Split(o.nodeThreads, ",") {
 		if o.node == "" {
 			break
@@ -546,6 +623,7 @@ func run(o options) error {
 			continue
 		}
 		defer ns.stop()
+		ns.path, ns.body = "/predict", body
 		targets = append(targets, ns)
 	}
 	maxClients := slices.Max(clients)
@@ -553,7 +631,7 @@ func run(o options) error {
 		MaxIdleConnsPerHost: maxClients, MaxConnsPerHost: maxClients, DisableCompression: true}}
 	diffs := map[string]float64{}
 	for _, t := range targets {
-		d, err := check(client, t.base+"/predict", body, want.Delta)
+		d, err := check(client, t, want.Delta)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -580,7 +658,7 @@ func run(o options) error {
 		// Warm up every target (connections, pools).
 		load(ec, 300*time.Millisecond, o.maxRequests, func() error { _, err := m.Run(in); return err })
 		for _, t := range targets {
-			load(c, 300*time.Millisecond, o.maxRequests, poster(client, t.base+"/predict", body))
+			load(c, 300*time.Millisecond, o.maxRequests, t.send(client))
 		}
 		for r := 0; r < o.rounds; r++ {
 			cpu0 := selfCPU()
@@ -598,7 +676,7 @@ func run(o options) error {
 						return err
 					}
 				}
-				s := load(c, d, o.maxRequests, poster(client, t.base+"/predict", body))
+				s := load(c, d, o.maxRequests, t.send(client))
 				cpu1, err := procCPU(t.cmd.Process.Pid)
 				if err != nil {
 					return err
@@ -668,7 +746,7 @@ func run(o options) error {
 		fmt.Printf("- %d client(s): HTTP + JSON overhead %+.1f%% in CPU per request (%s vs %s ms), %+.1f%% in p50 latency (%s vs %s ms); throughput %.0f%% of the executor's",
 			c, 100*(float64(gsc)-float64(exc))/float64(exc), ms(gsc), ms(exc),
 			100*(float64(gs)-float64(ex))/float64(ex), ms(gs), ms(ex), 100*rate["causeway serve"][c]/rate[names[0]][c])
-		for _, t := range targets[1:] {
+		for _, t := range targets[2:] {
 			fmt.Printf(", %.2f× %s's", rate["causeway serve"][c]/rate[t.name][c], t.name)
 		}
 		if in := inside[c]; in.executor > 0 {
@@ -679,6 +757,10 @@ func run(o options) error {
 			}
 		}
 		fmt.Println()
+		bc := cpu[gsBinary.name][c]
+		fmt.Printf("- %d client(s), OIP infer with binary tensors (no JSON numbers): HTTP overhead %+.1f%% in CPU per request (%s vs %s ms), %+.1f%% in p50 latency; %.2f× the JSON /predict throughput\n",
+			c, 100*(float64(bc)-float64(exc))/float64(exc), ms(bc), ms(exc),
+			100*(float64(p50[gsBinary.name][c])-float64(ex))/float64(ex), rate[gsBinary.name][c]/rate["causeway serve"][c])
 	}
 	if n := len(floor.lat); n > 0 {
 		fc := floor.cpu / time.Duration(n)
@@ -736,7 +818,8 @@ func memory(self, tmp string, client *http.Client, o options) error {
 		if err != nil {
 			return err
 		}
-		s := load(4, time.Minute, perModel, poster(client, p.base+"/predict", body))
+		target := &proc{base: p.base, path: "/predict", body: body}
+		s := load(4, time.Minute, perModel, target.send(client))
 		if s.errors > 0 {
 			return errors.New("memory run: " + s.firstEr)
 		}
