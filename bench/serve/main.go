@@ -160,18 +160,20 @@ type proc struct {
 
 // send returns a call that posts the target's request and checks for 200.
 func (p *proc) send(client *http.Client) func() error {
-	return func() error {
-		resp, err := p.post(client)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
+	return func() error { return drain(p.post(client)) }
+}
+
+// drain reads and closes an answer and checks for 200.
+func drain(resp *http.Response, err error) error {
+	if err != nil {
 		return err
 	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return err
 }
 
 func (p *proc) post(client *http.Client) (*http.Response, error) {
@@ -429,18 +431,7 @@ func planProducts(plan string) string {
 
 // getter gets url and checks for 200.
 func getter(client *http.Client, url string) func() error {
-	return func() error {
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return err
-	}
+	return func() error { return drain(client.Get(url)) }
 }
 
 // serverTimes are sums from the causeway server's metrics, in seconds:
