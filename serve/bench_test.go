@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"causeway/api"
 	"causeway/model"
 	"causeway/onnxrt"
 )
@@ -55,26 +54,4 @@ func BenchmarkPredict(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkDecodePredict compares the fast path with api.Decode on a
-// 20-variable, 100-sample request.
-func BenchmarkDecodePredict(b *testing.B) {
-	body := mustJSON(b, validRequest(1, 100, 20))
-	b.Run("fast", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		for b.Loop() {
-			if _, _, err := DecodePredict(body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("api.Decode", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		for b.Loop() {
-			if _, _, err := api.Decode(bytes.NewReader(body)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

@@ -37,13 +37,14 @@
 // 413: at once when Content-Length says so, else when the limit is reached.
 //
 // Decoding is on the hot path: a 20-variable, 100-sample request is about
-// 80 kB of JSON; encoding/json takes half as long to decode it as the
-// executor takes to run a default-size model on it, and api.Decode (which
-// decodes twice) as long. DecodePredict therefore decodes the usual form of
-// a request in one reflection-free pass, about ten times faster, and leaves
-// everything else, errors included, to api.Decode; the infer endpoint does
-// the same against encoding/json. Responses are written by hand-written
-// encoders that produce encoding/json's exact bytes.
+// 76 kB of JSON, which encoding/json takes longer to decode than the
+// executor takes to run a default-size model on it. api.DecodeBytes and
+// DecodeInfer therefore decode the usual form of a request in one
+// reflection-free pass (package internal/jsonscan), about fifteen times
+// faster, and leave everything else, errors included, to encoding/json.
+// Clients that can, send OIP infer tensors as binary data and skip JSON
+// numbers altogether. Responses are written by hand-written encoders that
+// produce encoding/json's exact bytes.
 //
 // Each Server has its own Prometheus registry (no global state): request
 // counts by endpoint, method and code, errors by code, latency histograms

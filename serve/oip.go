@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"causeway/internal/jsonscan"
 	"causeway/model"
 	"causeway/onnxrt"
 )
@@ -75,7 +76,7 @@ type InferOutput struct {
 	Data       []float32         `json:"data,omitempty"`
 }
 
-// DecodeInfer decodes an OIP v2 infer body. Like DecodePredict it decodes
+// DecodeInfer decodes an OIP v2 infer body. Like api.DecodeBytes it decodes
 // the usual form in one pass and leaves anything else, errors included,
 // to encoding/json (unknown fields are errors).
 func DecodeInfer(body []byte) (*InferRequest, error) {
@@ -86,37 +87,37 @@ func DecodeInfer(body []byte) (*InferRequest, error) {
 }
 
 func fastInfer(body []byte) (*InferRequest, bool) {
-	p := parser{b: body}
+	p := jsonscan.New(body)
 	r := &InferRequest{}
-	ok := p.object(func(key []byte) bool {
+	ok := p.Object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
-			s, ok := p.str()
+			s, ok := p.Str()
 			r.ID = string(s)
 			return ok
 		case "parameters":
-			raw, ok := p.skip(0)
+			raw, ok := p.Skip()
 			r.Parameters = bytes.Clone(raw)
 			return ok
 		case "inputs":
 			r.Inputs = make([]InferInput, 0, 4)
-			return p.array(func() bool {
+			return p.Array(func() bool {
 				r.Inputs = append(r.Inputs, InferInput{})
-				return p.inferInput(&r.Inputs[len(r.Inputs)-1])
+				return scanInferInput(p, &r.Inputs[len(r.Inputs)-1])
 			})
 		case "outputs":
 			r.Outputs = make([]InferRequestedOutput, 0, 2)
-			return p.array(func() bool {
+			return p.Array(func() bool {
 				r.Outputs = append(r.Outputs, InferRequestedOutput{})
 				o := &r.Outputs[len(r.Outputs)-1]
-				return p.object(func(key []byte) bool {
+				return p.Object(func(key []byte) bool {
 					switch string(key) {
 					case "name":
-						s, ok := p.str()
+						s, ok := p.Str()
 						o.Name = string(s)
 						return ok
 					case "parameters":
-						raw, ok := p.skip(0)
+						raw, ok := p.Skip()
 						o.Parameters = bytes.Clone(raw)
 						return ok
 					}
@@ -126,27 +127,27 @@ func fastInfer(body []byte) (*InferRequest, bool) {
 		}
 		return false
 	})
-	if !ok || !p.end() {
+	if !ok || !p.End() {
 		return nil, false
 	}
 	return r, true
 }
 
-func (p *parser) inferInput(in *InferInput) bool {
-	return p.object(func(key []byte) bool {
+func scanInferInput(p *jsonscan.Scanner, in *InferInput) bool {
+	return p.Object(func(key []byte) bool {
 		switch string(key) {
 		case "name":
-			s, ok := p.str()
+			s, ok := p.Str()
 			in.Name = string(s)
 			return ok
 		case "datatype":
-			s, ok := p.str()
+			s, ok := p.Str()
 			in.Datatype = string(s)
 			return ok
 		case "shape":
 			in.Shape = make([]int, 0, 3)
-			return p.array(func() bool {
-				tok, ok := p.numberToken()
+			return p.Array(func() bool {
+				tok, ok := p.Number()
 				if !ok {
 					return false
 				}
@@ -155,101 +156,16 @@ func (p *parser) inferInput(in *InferInput) bool {
 				return err == nil
 			})
 		case "parameters":
-			raw, ok := p.skip(0)
+			raw, ok := p.Skip()
 			in.Parameters = bytes.Clone(raw)
 			return ok
 		case "data":
 			var ok bool
-			in.Data, ok = p.flatten(nil, 0)
+			in.Data, ok = p.Flatten(nil)
 			return ok
 		}
 		return false
 	})
-}
-
-// object reads an object, calling field for each key with the parser at
-// its value; repeated keys are not on the fast path.
-func (p *parser) object(field func(key []byte) bool) bool {
-	if !p.consume('{') {
-		return false
-	}
-	if p.consume('}') {
-		return true
-	}
-	var seen []string
-	for {
-		key, ok := p.str()
-		if !ok || !p.consume(':') {
-			return false
-		}
-		for _, k := range seen {
-			if k == string(key) {
-				return false
-			}
-		}
-		seen = append(seen, string(key))
-		if !field(key) {
-			return false
-		}
-		if p.consume(',') {
-			continue
-		}
-		return p.consume('}')
-	}
-}
-
-// array reads an array, calling elem at each element.
-func (p *parser) array(elem func() bool) bool {
-	if !p.consume('[') {
-		return false
-	}
-	if p.consume(']') {
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		if p.consume(',') {
-			continue
-		}
-		return p.consume(']')
-	}
-}
-
-// flatten reads an array of numbers or of nested arrays, appending the
-// numbers to dst in order. dst is non-nil on success.
-func (p *parser) flatten(dst []float64, depth int) ([]float64, bool) {
-	if depth > maxDepth || !p.consume('[') {
-		return nil, false
-	}
-	if dst == nil {
-		dst = make([]float64, 0, 64)
-	}
-	if p.consume(']') {
-		return dst, true
-	}
-	for {
-		var ok bool
-		if p.peek() == '[' {
-			dst, ok = p.flatten(dst, depth+1)
-		} else {
-			var v float64
-			if v, ok = p.float(); ok {
-				dst = append(dst, v)
-			}
-		}
-		if !ok {
-			return dst, false
-		}
-		if p.consume(',') {
-			continue
-		}
-		if p.consume(']') {
-			return dst, true
-		}
-		return dst, false
-	}
 }
 
 // inferWire is InferRequest with the tensor data left raw, for
@@ -295,9 +211,9 @@ func slowInfer(body []byte) (*InferRequest, error) {
 		if in.Data == nil {
 			continue
 		}
-		p := parser{b: in.Data}
-		data, ok := p.flatten(nil, 0)
-		if !ok || !p.end() {
+		p := jsonscan.New(in.Data)
+		data, ok := p.Flatten(nil)
+		if !ok || !p.End() {
 			return nil, fieldError(fmt.Sprintf("inputs[%d].data", i),
 				"element %d is not a number in the float64 range; data is an array of numbers, flat (row-major) or nested", len(data))
 		}

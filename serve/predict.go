@@ -21,7 +21,7 @@ func (s *Server) predict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req, batch, err := DecodePredict(body.Bytes())
+	req, batch, err := api.DecodeBytes(body.Bytes())
 	s.putBuffer(body)
 	if err != nil {
 		return badRequest(err)

@@ -1,4 +1,4 @@
-package serve
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -9,7 +9,7 @@ import (
 	"sync"
 )
 
-// float reads a JSON number and converts it exactly as encoding/json does
+// Float reads a JSON number and converts it exactly as encoding/json does
 // (strconv.ParseFloat, correctly rounded), in one pass over its digits.
 // Numbers of at most 19 significant digits are converted exactly by
 // Clinger's fast path (mantissa below 2^53, decimal exponent within ±22:
@@ -19,7 +19,7 @@ import (
 // rare inputs where that algorithm cannot decide the rounding, go to
 // strconv.ParseFloat itself. A test holds the two to bit-identical
 // results.
-func (p *parser) float() (float64, bool) {
+func (p *Scanner) Float() (float64, bool) {
 	b, i := p.b, p.i
 	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
 		i++

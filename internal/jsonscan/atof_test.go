@@ -1,4 +1,4 @@
-package serve
+package jsonscan
 
 import (
 	"encoding/json"
@@ -50,9 +50,9 @@ func TestFloatMatchesStrconv(t *testing.T) {
 	}
 	for _, s := range toks {
 		want, werr := strconv.ParseFloat(s, 64)
-		p := parser{b: []byte(s)}
-		got, ok := p.float()
-		if ok != (werr == nil) || (ok && math.Float64bits(got) != math.Float64bits(want)) || (ok && p.i != len(s)) {
+		p := New([]byte(s))
+		got, ok := p.Float()
+		if ok != (werr == nil) || (ok && math.Float64bits(got) != math.Float64bits(want)) || (ok && p.Pos() != len(s)) {
 			t.Fatalf("%q: parser %v (%v), strconv %v (%v)", s, got, ok, want, werr)
 		}
 	}
@@ -79,12 +79,12 @@ func FuzzFloat(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p := parser{b: []byte(s)}
-		got, ok := p.float()
+		p := New([]byte(s))
+		got, ok := p.Float()
 		if !ok {
 			return
 		}
-		num := s[:p.i]
+		num := s[:p.Pos()]
 		want, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("%q: parser %v, strconv %v (%v)", num, got, want, err)
