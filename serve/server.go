@@ -418,8 +418,7 @@ func (s *Server) writeEncoded(c echo.Context, status int, enc func([]byte) []byt
 func (s *Server) writeEncodedAs(c echo.Context, status int, contentType string, enc func([]byte) []byte) error {
 	p := s.outs.Get().(*[]byte)
 	b := enc((*p)[:0])
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
-	err := c.Blob(status, contentType, b)
+	err := blob(c, status, contentType, b)
 	if cap(b) <= maxPooled {
 		*p = b
 		s.outs.Put(p)
@@ -429,7 +428,11 @@ func (s *Server) writeEncodedAs(c echo.Context, status int, contentType string, 
 
 // writeBlob answers with the JSON text b.
 func (s *Server) writeBlob(c echo.Context, status int, b []byte) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
-	return c.Blob(status, echo.MIMEApplicationJSON, b)
+	return blob(c, status, echo.MIMEApplicationJSON, b)
+}
+
+// blob answers with b as contentType, with its Content-Length.
+func blob(c echo.Context, status int, contentType string, b []byte) error {
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
+	return c.Blob(status, contentType, b)
 }
