@@ -12,21 +12,8 @@ import (
 
 	"causeway/model"
 	"causeway/train"
+	"causeway/train/traintest"
 )
-
-// compareTinyConfig is a run small enough for unit tests (about 0.1 s); a
-// copy of train's test helper tinyConfig.
-func compareTinyConfig(v model.Variant, steps int) train.Config {
-	c := train.DefaultConfig(v)
-	c.Model.DModel, c.Model.Heads, c.Model.Layers, c.Model.StructLayers, c.Model.FF = 16, 2, 1, 1, 32
-	c.Model.MaxNodes = 10
-	c.Steps, c.Batch, c.MinNodes, c.MaxNodes = steps, 4, 5, 8
-	c.LR, c.Warmup = 1e-3, 2
-	c.ValEvery, c.ValGraphs, c.ValNodes = 5, 8, 6
-	c.LogEvery, c.CkptEvery = 1, 0
-	c.Workers = 2
-	return c
-}
 
 func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
@@ -34,7 +21,7 @@ func TestCompareCommand(t *testing.T) {
 	sums := map[string]*train.Summary{}
 	for _, v := range []model.Variant{model.VariantA, model.VariantD} {
 		out := filepath.Join(dir, "runs", "run-"+strings.ToLower(string(v)))
-		s, err := train.Run(context.Background(), compareTinyConfig(v, 10), train.Options{Out: out})
+		s, err := train.Run(context.Background(), traintest.TinyConfig(v, 10), train.Options{Out: out})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,21 +15,8 @@ import (
 
 	"causeway/model"
 	"causeway/train"
+	"causeway/train/traintest"
 )
-
-// tinyConfig is a run small enough for unit tests (about 0.1 s); a copy of
-// train's test helper.
-func tinyConfig(v model.Variant, steps int) train.Config {
-	c := train.DefaultConfig(v)
-	c.Model.DModel, c.Model.Heads, c.Model.Layers, c.Model.StructLayers, c.Model.FF = 16, 2, 1, 1, 32
-	c.Model.MaxNodes = 10
-	c.Steps, c.Batch, c.MinNodes, c.MaxNodes = steps, 4, 5, 8
-	c.LR, c.Warmup = 1e-3, 2
-	c.ValEvery, c.ValGraphs, c.ValNodes = 5, 8, 6
-	c.LogEvery, c.CkptEvery = 1, 0
-	c.Workers = 2
-	return c
-}
 
 // fixture holds two tiny finished runs, trained once for all tests.
 var fixture struct {
@@ -48,7 +35,7 @@ func TestMain(m *testing.M) {
 		fixture.dir = dir
 		for _, v := range []model.Variant{model.VariantA, model.VariantC} {
 			out := filepath.Join(dir, "run-"+strings.ToLower(string(v)))
-			if _, err := train.Run(context.Background(), tinyConfig(v, 12), train.Options{Out: out, Version: "test"}); err != nil {
+			if _, err := train.Run(context.Background(), traintest.TinyConfig(v, 12), train.Options{Out: out, Version: "test"}); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
@@ -353,7 +340,7 @@ func TestLoadMissingAndCorruptFiles(t *testing.T) {
 func TestWriteWithoutValidationsAndCollidingNames(t *testing.T) {
 	// A run without validations has plots without lines, n/a in the table.
 	dir := filepath.Join(t.TempDir(), "one", "run")
-	cfg := tinyConfig(model.VariantB, 3)
+	cfg := traintest.TinyConfig(model.VariantB, 3)
 	cfg.ValGraphs = 0
 	if _, err := train.Run(context.Background(), cfg, train.Options{Out: dir}); err != nil {
 		t.Fatal(err)

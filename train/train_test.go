@@ -13,7 +13,8 @@ import (
 	"causeway/model"
 )
 
-// tinyConfig is a run small enough for unit tests (about 0.1 s).
+// tinyConfig is a run small enough for unit tests (about 0.1 s); the same
+// as traintest.TinyConfig, which this package's tests cannot import.
 func tinyConfig(v model.Variant, steps int) Config {
 	c := DefaultConfig(v)
 	c.Model.DModel, c.Model.Heads, c.Model.Layers, c.Model.StructLayers, c.Model.FF = 16, 2, 1, 1, 32
