@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"causeway/model"
-	"causeway/nn"
 	"causeway/scm"
 	"causeway/train"
 )
@@ -27,7 +26,7 @@ func trainCommand() *cli.Command {
 			"applies Adam with decoupled weight decay, validates on held-out graphs and writes OUT/checkpoint.safetensors,\n" +
 			"OUT/log.jsonl and OUT/summary.json. Ctrl-C writes a checkpoint; --resume continues it bit for bit.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "variant", Value: "A", Usage: "model variant: A, B, C, D or E"},
+			&cli.StringFlag{Name: "variant", Value: "A", Usage: "model variant: A, B, C, D, E or F (F reads whole data sets; unset flags take each variant's own recipe)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "run directory for the checkpoint, log.jsonl and summary.json"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the checkpoint in --out with its stored configuration (--steps may extend it)"},
 			&cli.IntFlag{Name: "steps", Value: d.Steps, Usage: "optimiser steps"},
@@ -50,6 +49,7 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "loss-dag", Value: d.Loss.DAG, Usage: "weight of the adjacency BCE"},
 			&cli.Float64Flag{Name: "loss-acyclic", Value: d.Loss.Acyclic, Usage: "weight of the acyclicity term"},
 			&cli.Float64Flag{Name: "loss-l1", Value: d.Loss.L1, Usage: "weight of the L1 sparsity term"},
+			&cli.Float64Flag{Name: "loss-effect", Value: 1, Usage: "Model F: weight of the effect MSE"},
 			&cli.Float64Flag{Name: "huber-delta", Value: 1, Usage: "Huber threshold δ of the delta loss (large δ: squared error, fits the mean)"},
 			&cli.Float64Flag{Name: "tau-start", Value: d.TauStart, Usage: "Model C: initial Gumbel temperature"},
 			&cli.Float64Flag{Name: "tau-end", Value: d.TauEnd, Usage: "Model C: final Gumbel temperature"},
@@ -75,24 +75,50 @@ func runTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Start from the variant's own recipe; a flag given on the command
+	// line overrides it (the flags' listed defaults are Model A's).
 	cfg := train.DefaultConfig(v)
-	if cfg.MinNodes, cfg.MaxNodes, err = parseRange(c.String("nodes")); err != nil {
-		return fmt.Errorf("--nodes: %w", err)
+	if c.IsSet("nodes") {
+		if cfg.MinNodes, cfg.MaxNodes, err = parseRange(c.String("nodes")); err != nil {
+			return fmt.Errorf("--nodes: %w", err)
+		}
 	}
 	if cfg.SCM, err = priorFromFlags(c, scm.DefaultConfig()); err != nil {
 		return err
 	}
-	cfg.Steps, cfg.Batch = c.Int("steps"), c.Int("batch")
-	cfg.LR, cfg.Warmup, cfg.MinLRFactor = c.Float64("lr"), c.Int("warmup"), c.Float64("min-lr-factor")
-	cfg.WeightDecay, cfg.ClipNorm, cfg.Seed = c.Float64("weight-decay"), c.Float64("clip-norm"), c.Uint64("seed")
-	cfg.ValEvery, cfg.ValGraphs, cfg.ValNodes, cfg.ValSeed = c.Int("val-every"), c.Int("val-graphs"), c.Int("val-nodes"), c.Uint64("val-seed")
-	cfg.LogEvery, cfg.CkptEvery, cfg.Workers = c.Int("log-every"), c.Int("ckpt-every"), c.Int("workers")
-	cfg.Loss = nn.LossWeights{Delta: c.Float64("loss-delta"), DAG: c.Float64("loss-dag"), Acyclic: c.Float64("loss-acyclic"), L1: c.Float64("loss-l1"), HuberDelta: c.Float64("huber-delta")}
-	cfg.TauStart, cfg.TauEnd = c.Float64("tau-start"), c.Float64("tau-end")
+	ints := map[string]*int{"steps": &cfg.Steps, "batch": &cfg.Batch, "warmup": &cfg.Warmup, "val-every": &cfg.ValEvery,
+		"val-graphs": &cfg.ValGraphs, "val-nodes": &cfg.ValNodes, "log-every": &cfg.LogEvery, "ckpt-every": &cfg.CkptEvery,
+		"workers": &cfg.Workers, "d-model": &cfg.Model.DModel, "heads": &cfg.Model.Heads, "layers": &cfg.Model.Layers,
+		"struct-layers": &cfg.Model.StructLayers, "ff": &cfg.Model.FF, "max-nodes": &cfg.Model.MaxNodes}
+	floats := map[string]*float64{"lr": &cfg.LR, "min-lr-factor": &cfg.MinLRFactor, "weight-decay": &cfg.WeightDecay,
+		"clip-norm": &cfg.ClipNorm, "loss-delta": &cfg.Loss.Delta, "loss-dag": &cfg.Loss.DAG, "loss-acyclic": &cfg.Loss.Acyclic,
+		"loss-l1": &cfg.Loss.L1, "huber-delta": &cfg.Loss.HuberDelta, "tau-start": &cfg.TauStart, "tau-end": &cfg.TauEnd,
+		"dropout": &cfg.Model.Dropout}
+	if v.DataSet() {
+		floats["loss-dag"], floats["loss-acyclic"], floats["loss-l1"] = &cfg.DataSetLoss.DAG, &cfg.DataSetLoss.Acyclic, &cfg.DataSetLoss.L1
+		floats["loss-effect"] = &cfg.DataSetLoss.Effect
+	}
+	for name, p := range ints {
+		if c.IsSet(name) {
+			*p = c.Int(name)
+		}
+	}
+	for name, p := range floats {
+		if c.IsSet(name) {
+			*p = c.Float64(name)
+		}
+	}
+	for name, p := range map[string]*uint64{"seed": &cfg.Seed, "val-seed": &cfg.ValSeed} {
+		if c.IsSet(name) {
+			*p = c.Uint64(name)
+		}
+	}
 	m := &cfg.Model
-	m.DModel, m.Heads, m.Layers, m.StructLayers, m.FF = c.Int("d-model"), c.Int("heads"), c.Int("layers"), c.Int("struct-layers"), c.Int("ff")
-	m.Dropout, m.MaxNodes, m.Equivariant = c.Float64("dropout"), c.Int("max-nodes"), c.Bool("equivariant")
-	m.MeanShiftSkip, m.PairStats = c.Bool("mean-shift-skip"), c.Bool("pair-stats")
+	for name, p := range map[string]*bool{"equivariant": &m.Equivariant, "mean-shift-skip": &m.MeanShiftSkip, "pair-stats": &m.PairStats} {
+		if c.IsSet(name) {
+			*p = c.Bool(name)
+		}
+	}
 	if a := c.String("activation"); a != "" {
 		m.Activation = model.Activation(strings.ToLower(a))
 	}
@@ -120,6 +146,11 @@ func runTrain(c *cli.Context) error {
 		if err := sum.Final.WriteTable(c.App.Writer); err != nil {
 			return err
 		}
+	}
+	if d := sum.FinalDataSet; d != nil {
+		st := d.Graph.Structure
+		fmt.Fprintf(c.App.Writer, "held-out data sets: %d  AUROC %.3f  AUPRC %.3f  SHD %.1f (empty graph %.1f)\n", d.Graph.Graphs, st.AUROC, st.AUPRC, st.SHD, d.Graph.EmptyGraph.SHD)
+		fmt.Fprintf(c.App.Writer, "effects: unseen MSE %.3g (%.2f× zero shift), seen MSE %.3g (%.2f× sample mean shift)\n", d.Unseen.MSE, d.Unseen.Ratio, d.Seen.MSE, d.Seen.Ratio)
 	}
 	fmt.Fprintf(c.App.Writer, "checkpoint: %s\n", model.CheckpointPath(opt.Out))
 	return nil

@@ -22,22 +22,34 @@ const (
 	VariantC Variant = "C" // Gumbel-sigmoid straight-through DAG sample in the loss
 	VariantD Variant = "D" // structure backbone whose DAG biases the delta attention
 	VariantE Variant = "E" // hyper-network delta projection from the intervened node
+	// VariantF reads a whole data set (package contract's data-set
+	// contract): in-graph statistics, axial attention over the pairs, an
+	// edge head and an effect head for any do(X_k = v).
+	VariantF Variant = "F"
 )
 
-// Variants lists every variant in order.
+// Variants lists the five variants of the sample-pair contract (the
+// notebook's A–E), in order.
 var Variants = []Variant{VariantA, VariantB, VariantC, VariantD, VariantE}
+
+// AllVariants lists every variant: A–E, then the data-set variant F.
+var AllVariants = []Variant{VariantA, VariantB, VariantC, VariantD, VariantE, VariantF}
+
+// DataSet reports whether v reads a whole data set (the data-set contract)
+// rather than one observational and one interventional sample set.
+func (v Variant) DataSet() bool { return v == VariantF }
 
 // ParseVariant accepts "A".."E" in either case (and "model-a" style names).
 func ParseVariant(s string) (Variant, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimPrefix(t, "MODEL-")
 	t = strings.TrimPrefix(t, "MODEL")
-	for _, v := range Variants {
+	for _, v := range AllVariants {
 		if t == string(v) {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("unknown variant %q (want one of A, B, C, D, E)", s)
+	return "", fmt.Errorf("unknown variant %q (want one of A, B, C, D, E, F)", s)
 }
 
 // Activation is a feed-forward nonlinearity.
@@ -97,8 +109,12 @@ type Config struct {
 	// below at this value before dividing (the notebook's +1e-6 lets
 	// features reach 1e7 on near-constant columns).
 	StdFloor float64 `json:"std_floor"`
-	// FeatureClip clamps every encoder feature to [-FeatureClip, FeatureClip].
+	// FeatureClip clamps every encoder feature to [-FeatureClip, FeatureClip]
+	// (Model F: every standardised value and statistic that is clamped).
 	FeatureClip float64 `json:"feature_clip"`
+	// EffectLayers is the depth of Model F's effect head (pre-LayerNorm
+	// attention over the variables of each query, then a feed-forward).
+	EffectLayers int `json:"effect_layers,omitempty"`
 }
 
 // Notebook-fixed constants shared by every rendering.
@@ -133,6 +149,13 @@ func DefaultConfig(v Variant) Config {
 	}
 	if v == VariantD || v == VariantE {
 		c.Activation = ReLU
+	}
+	if v == VariantF {
+		// Axial attention over N² pair tokens: narrower and without
+		// dropout, so that it trains on two cores within an hour.
+		c.DModel, c.Heads, c.Layers, c.FF = 64, 4, 4, 128
+		c.Dropout, c.MaxNodes, c.FeatureClip = 0, 100, 10
+		c.Equivariant, c.EffectLayers = true, 1
 	}
 	return c
 }
@@ -171,6 +194,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("std_floor %g: must be positive", c.StdFloor)
 	case c.FeatureClip <= 0:
 		return fmt.Errorf("feature_clip %g: must be positive", c.FeatureClip)
+	case c.Variant == VariantF && !c.Equivariant:
+		return fmt.Errorf("model F is permutation-equivariant by construction: equivariant must be true")
+	case c.Variant == VariantF && c.EffectLayers < 0:
+		return fmt.Errorf("effect_layers %d: must be ≥ 0", c.EffectLayers)
+	case c.Variant == VariantF && (c.MeanShiftSkip || c.PairStats):
+		return fmt.Errorf("mean_shift_skip and pair_stats belong to variants A–E, not F")
 	}
 	return nil
 }

@@ -86,6 +86,33 @@ type Builder[T any] interface {
 	// MeanShift returns the mean-shift baseline mean_S(intv) − target [B,N]
 	// for intv [B,S,N] and target [B,N] (no gradient: both are data).
 	MeanShift(intv, target T) T
+
+	// Model F (the data-set contract, package contract). Pair tensors are
+	// [B·N, N, K]: row (b, i) holds the pairs (i, j) of batch element b, so
+	// Linear, LayerNorm and Attention (over j) apply to them unchanged.
+
+	// PairFeatures returns the statistics of every ordered pair [B·N, N,
+	// PairFeatureCount] of samples and intervened [B,R,N], as
+	// DataStats.PairFeatures specifies (data only: no gradient).
+	PairFeatures(samples, intervened T) T
+	// QueryFeatures returns the statistics of every query [B·Q, N,
+	// QueryFeatureCount] for query_mask [B,Q,N] and query_value [B,Q], as
+	// DataStats.QueryFeatures specifies (data only: no gradient).
+	QueryFeatures(samples, intervened, qmask, qvalue T) T
+	// SwapPairs returns the pair tensor x [B·N, N, K] with its two pair
+	// axes exchanged: out[(b,i), j] = x[(b,j), i].
+	SwapPairs(x T) T
+	// EdgeLogits returns x [B·N, N, 1] as adj_logits [B,N,N] with
+	// DiagLogit on the diagonal (gradient 0 there).
+	EdgeLogits(x T) T
+	// QueryRows returns out[(b,q), j] = Σ_i qmask[b,q,i]·x[(b,i), j] [B·Q,
+	// N, K] for x [B·N, N, K] and the data qmask [B,Q,N]: the pair row of
+	// each query's variable.
+	QueryRows(x, qmask T) T
+	// Effect returns effect [B,Q,N] from the head's output pred [B·Q, N, 1]
+	// as DataStats.Effect specifies: (1 − qmask)·SD_j·(pred + M) + qmask·(v
+	// − Mean_j), M the matched rows' mean shift in SD units.
+	Effect(pred, samples, intervened, qmask, qvalue T) T
 }
 
 // Forward renders the variant c.Variant on b and returns its two outputs,

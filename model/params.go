@@ -59,6 +59,10 @@ type Params map[string]*Tensor
 func Specs(c Config) []Spec {
 	var s specList
 	d := c.DModel
+	if c.Variant == VariantF {
+		dataSetSpecs(&s, c)
+		return s
+	}
 	s.linear("encoder/feature_proj", 6, d)
 	if !c.Equivariant {
 		s.add(Spec{Name: "encoder/pos_emb", Shape: []int{c.MaxNodes, d}, Init: InitNormal})
@@ -117,23 +121,33 @@ func (s *specList) linear(name string, in, out int) {
 	s.add(Spec{Name: name + "/bias", Shape: []int{out}, Init: InitUniformFanIn, FanIn: in})
 }
 
+// attention adds a multi-head attention's projections name/{q,k,v,out}_proj
+// (PyTorch's MultiheadAttention initialisation).
+func (s *specList) attention(name string, d int) {
+	for _, proj := range []string{"q_proj", "k_proj", "v_proj"} {
+		s.add(Spec{Name: name + "/" + proj + "/weight", Shape: []int{d, d}, Init: InitXavier, FanIn: d, FanOut: 3 * d})
+		s.add(Spec{Name: name + "/" + proj + "/bias", Shape: []int{d}, Init: InitZeros})
+	}
+	s.add(Spec{Name: name + "/out_proj/weight", Shape: []int{d, d}, Init: InitUniformFanIn, FanIn: d})
+	s.add(Spec{Name: name + "/out_proj/bias", Shape: []int{d}, Init: InitZeros})
+}
+
+// norm adds a LayerNorm's name/weight (ones) and name/bias (zeros).
+func (s *specList) norm(name string, d int) {
+	s.add(Spec{Name: name + "/weight", Shape: []int{d}, Init: InitOnes})
+	s.add(Spec{Name: name + "/bias", Shape: []int{d}, Init: InitZeros})
+}
+
 // layers adds count transformer encoder layers named prefix0, prefix1, ...
 func (s *specList) layers(c Config, prefix string, count int) {
 	d := c.DModel
 	for i := 0; i < count; i++ {
 		p := fmt.Sprintf("%s%d", prefix, i)
-		for _, proj := range []string{"q_proj", "k_proj", "v_proj"} {
-			s.add(Spec{Name: p + "/attn/" + proj + "/weight", Shape: []int{d, d}, Init: InitXavier, FanIn: d, FanOut: 3 * d})
-			s.add(Spec{Name: p + "/attn/" + proj + "/bias", Shape: []int{d}, Init: InitZeros})
-		}
-		s.add(Spec{Name: p + "/attn/out_proj/weight", Shape: []int{d, d}, Init: InitUniformFanIn, FanIn: d})
-		s.add(Spec{Name: p + "/attn/out_proj/bias", Shape: []int{d}, Init: InitZeros})
-		s.add(Spec{Name: p + "/norm1/weight", Shape: []int{d}, Init: InitOnes})
-		s.add(Spec{Name: p + "/norm1/bias", Shape: []int{d}, Init: InitZeros})
+		s.attention(p+"/attn", d)
+		s.norm(p+"/norm1", d)
 		s.linear(p+"/ff/linear1", d, c.FF)
 		s.linear(p+"/ff/linear2", c.FF, d)
-		s.add(Spec{Name: p + "/norm2/weight", Shape: []int{d}, Init: InitOnes})
-		s.add(Spec{Name: p + "/norm2/bias", Shape: []int{d}, Init: InitZeros})
+		s.norm(p+"/norm2", d)
 	}
 }
 

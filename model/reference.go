@@ -50,6 +50,7 @@ func (a *Array) Float32() []float32 {
 type Reference struct {
 	cfg    Config
 	params map[string]*Array
+	stats  []*DataStats // Model F: the current batch's statistics
 }
 
 var _ Builder[*Array] = (*Reference)(nil)

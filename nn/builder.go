@@ -23,6 +23,9 @@ type builder struct {
 	inputs gorgonia.Nodes          // every input node (data, masks, parameters)
 	data   map[*gorgonia.Node]*buf // arena-backed values of the data inputs
 	drops  []*dropInput            // dropout masks, in creation order
+
+	// Model F's precomputed data inputs (see buildDataSet).
+	pairs, queries, scale, fixed *gorgonia.Node
 }
 
 // actInfo remembers an activation so Dropout can fuse with it.

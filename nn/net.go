@@ -343,6 +343,13 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 		gr.in[name] = v
 		return node
 	}
+	if n.cfg.Variant == model.VariantF {
+		outputs, err := n.buildDataSet(bd, gr, k)
+		if err != nil {
+			return nil, err
+		}
+		return n.compile(bd, eg, gr, outputs)
+	}
 	B, S, N := k.b, k.s, k.n
 	base, intv := in(model.InputBase, B, S, N), in(model.InputInt, B, S, N)
 	target, mask := in(model.InputTarget, B, N), in(model.InputMask, B, N)
@@ -374,6 +381,11 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 		}
 		outputs = append(append(outputs, gr.parts...), gr.grads...)
 	}
+	return n.compile(bd, eg, gr, outputs)
+}
+
+// compile compiles the graph eg for outputs onto a tape machine.
+func (n *Net) compile(bd *builder, eg *gorgonia.ExprGraph, gr *graph, outputs gorgonia.Nodes) (*graph, error) {
 	prog, locMap, err := gorgonia.CompileFunction(eg, bd.inputs, outputs)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)

@@ -5,11 +5,13 @@ import "math/rand/v2"
 // Domains separate the random streams that derive from one seed, so that, for
 // example, HeldOut never repeats a training batch of the same seed.
 const (
-	domainDataset uint64 = iota + 1 // NewDataset: one stream per graph index
-	domainElement                   // Stream: one stream per element index
-	domainNodes                     // Stream: one stream per batch, for its N
-	domainHeldOut                   // HeldOut: folded into the seed
-	domainEpisode                   // NewEpisode
+	domainDataset     uint64 = iota + 1 // NewDataset: one stream per graph index
+	domainElement                       // Stream: one stream per element index
+	domainNodes                         // Stream: one stream per batch, for its N
+	domainHeldOut                       // HeldOut: folded into the seed
+	domainEpisode                       // NewEpisode
+	domainRegimes                       // NewRegimes and RegimeStream: one stream per data set
+	domainRegimeNodes                   // RegimeStream: one stream per batch, for its N
 )
 
 // mix is the splitmix64 finaliser, a bijection with full avalanche.

@@ -59,6 +59,11 @@ type Config struct {
 	// Workers is the number of data-generation goroutines (0: one per
 	// core). It changes speed only, never the batches.
 	Workers int `json:"workers"`
+	// Regimes is the data-set prior of Model F's batches (unused by A–E;
+	// Model F validates on SCM's prior with ValNodes nodes).
+	Regimes scm.RegimePrior `json:"regimes,omitzero"`
+	// DataSetLoss weighs Model F's loss terms (Loss is A–E's).
+	DataSetLoss nn.DataSetWeights `json:"dataset_loss,omitzero"`
 }
 
 // DefaultConfig returns the notebook's training recipe for a variant:
@@ -66,7 +71,7 @@ type Config struct {
 // 0.01, loss weights 10/1/0.1/0.01, validation every 100 steps on 64
 // held-out graphs of 20 nodes.
 func DefaultConfig(v model.Variant) Config {
-	return Config{
+	c := Config{
 		Model:       model.DefaultConfig(v),
 		SCM:         scm.DefaultConfig(),
 		Steps:       3000,
@@ -89,6 +94,17 @@ func DefaultConfig(v model.Variant) Config {
 		LogEvery:    10,
 		CkptEvery:   500,
 	}
+	if v.DataSet() {
+		// Model F: whole data sets of 5–50 variables, 8 per step, a
+		// faster schedule (pre-LayerNorm blocks tolerate it) and a smaller
+		// validation set of complete data sets.
+		c.Regimes = scm.DefaultRegimePrior()
+		c.DataSetLoss = nn.DefaultDataSetWeights()
+		c.Steps, c.Batch, c.MinNodes, c.MaxNodes = 9000, 8, 5, 50
+		c.LR, c.Warmup, c.MinLRFactor = 3e-4, 300, 0.05
+		c.ValEvery, c.ValGraphs, c.CkptEvery = 500, 32, 250
+	}
+	return c
 }
 
 // Validate reports every inconsistency in c.
@@ -124,5 +140,13 @@ func (c Config) Validate() error {
 	check(c.LogEvery >= 1, "log every %d: must be at least 1", c.LogEvery)
 	check(c.CkptEvery >= 0, "checkpoint every %d: must be ≥ 0", c.CkptEvery)
 	check(c.Workers >= 0, "workers %d: must be ≥ 0", c.Workers)
+	if c.Model.Variant.DataSet() {
+		if err := c.Regimes.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		check(c.Regimes.Queries >= 1, "model F trains on at least one query per data set, got %d", c.Regimes.Queries)
+		w := c.DataSetLoss
+		check(w.DAG >= 0 && w.Acyclic >= 0 && w.L1 >= 0 && w.Effect >= 0, "data-set loss weights %+v: must be ≥ 0", w)
+	}
 	return errors.Join(errs...)
 }

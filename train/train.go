@@ -75,30 +75,35 @@ type LogEntry struct {
 	Nodes     int             `json:"nodes,omitempty"`
 	StepsPerS float64         `json:"steps_per_s,omitempty"`
 	Val       *metrics.Report `json:"val,omitempty"`
+	// ValDataSet is a data-set model's validation (Kind "val").
+	ValDataSet *DataSetReport `json:"val_dataset,omitempty"`
 }
 
 // LossParts is a training step's loss in log.jsonl: the weighted total and
-// each unweighted term (see nn.Loss).
+// each unweighted term (see nn.Loss and nn.DataSetLoss; Huber belongs to
+// A–E, EffectMSE to F).
 type LossParts struct {
-	Total   float64 `json:"total"`
-	Huber   float64 `json:"huber"`
-	BCE     float64 `json:"bce"`
-	Acyclic float64 `json:"acyclic"`
-	L1      float64 `json:"l1"`
+	Total     float64 `json:"total"`
+	Huber     float64 `json:"huber"`
+	BCE       float64 `json:"bce"`
+	Acyclic   float64 `json:"acyclic"`
+	L1        float64 `json:"l1"`
+	EffectMSE float64 `json:"effect_mse,omitempty"`
 }
 
 // Summary is summary.json: the run's configuration, cost and final scores.
 type Summary struct {
-	Variant     model.Variant   `json:"variant"`
-	Config      Config          `json:"config"`
-	Steps       int             `json:"steps"`
-	Seconds     float64         `json:"seconds"`
-	StepsPerSec float64         `json:"steps_per_s"`
-	BLAS        string          `json:"blas"`
-	Params      int             `json:"params"`
-	SkippedStep int             `json:"skipped_steps"`
-	Final       *metrics.Report `json:"final,omitempty"`
-	Version     string          `json:"version"`
+	Variant      model.Variant   `json:"variant"`
+	Config       Config          `json:"config"`
+	Steps        int             `json:"steps"`
+	Seconds      float64         `json:"seconds"`
+	StepsPerSec  float64         `json:"steps_per_s"`
+	BLAS         string          `json:"blas"`
+	Params       int             `json:"params"`
+	SkippedStep  int             `json:"skipped_steps"`
+	Final        *metrics.Report `json:"final,omitempty"`
+	FinalDataSet *DataSetReport  `json:"final_dataset,omitempty"`
+	Version      string          `json:"version"`
 }
 
 // Run trains (or resumes) one run and returns its summary. Cancelling ctx
@@ -183,18 +188,16 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 	defer logFile.Close()
 	enc := json.NewEncoder(logFile)
 
-	held, err := heldOut(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: validation set: %w", err)
+	var tr trainer
+	if cfg.Model.Variant.DataSet() {
+		tr, err = newDataSetTrainer(cfg, net, start)
+	} else {
+		tr, err = newPairTrainer(cfg, net, start)
 	}
-	stream, err := scm.NewStream(scm.StreamConfig{
-		SCM: cfg.SCM, Batch: cfg.Batch, MinNodes: cfg.MinNodes, MaxNodes: cfg.MaxNodes,
-		Workers: cfg.Workers, Start: start,
-	}, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	defer stream.Close()
+	defer tr.close()
 
 	save := func(step int) error {
 		return model.SaveCheckpoint(ckPath, &model.Checkpoint{
@@ -202,17 +205,15 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 			Moment: adam.M, Velocity: adam.V, Training: cfgJSON, Version: opt.Version,
 		})
 	}
-	validate := func(step int, elapsed float64) (*metrics.Report, error) {
-		if len(held) == 0 {
-			return nil, nil
+	var final *metrics.Report
+	var finalDataSet *DataSetReport
+	validate := func(step int, elapsed float64) error {
+		rep, drep, err := tr.validate(log, step)
+		if err != nil || (rep == nil && drep == nil) {
+			return err
 		}
-		rep, err := Evaluate(net, held)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("validation", "step", step, "shd", rep.Structure.SHD, "auroc", rep.Structure.AUROC,
-			"delta_mse", rep.Delta.MSE, "empty_shd", rep.EmptyGraph.SHD, "meanshift_mse", rep.MeanShift.MSE)
-		return &rep, enc.Encode(LogEntry{Kind: "val", Step: step, Elapsed: elapsed, Val: &rep})
+		final, finalDataSet = rep, drep
+		return enc.Encode(LogEntry{Kind: "val", Step: step, Elapsed: elapsed, Val: rep, ValDataSet: drep})
 	}
 
 	sched := Schedule{Peak: cfg.LR, Warmup: cfg.Warmup, Total: cfg.Steps, MinFactor: cfg.MinLRFactor}
@@ -224,7 +225,6 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 	began := time.Now()
 	skipped := 0
 	step := start
-	var final *metrics.Report
 	for step < cfg.Steps {
 		if ctx.Err() != nil || (opt.StopAfter > 0 && step >= opt.StopAfter) {
 			if err := save(step); err != nil {
@@ -234,15 +234,10 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 			log.Info("interrupted; checkpoint written", "step", step, "path", ckPath)
 			return nil, fmt.Errorf("%w at step %d (checkpoint %s; continue with --resume)", ErrInterrupted, step, ckPath)
 		}
-		b, err := stream.Next()
-		if err != nil {
-			return nil, fmt.Errorf("train: data: %w", err)
-		}
 		step++
 		rng := rand.New(rand.NewPCG(cfg.Seed^domainStep, uint64(step)))
 		tau := temp.At(step)
-		loss, err := net.Step(&nn.Batch{B: b.B, S: b.S, N: b.N, Base: b.Base, Int: b.Int,
-			Target: b.Target, Mask: b.Mask, Delta: b.Delta, Adj: b.Adj}, cfg.Loss, tau, rng)
+		loss, nodes, err := tr.step(rng, tau)
 		if err != nil {
 			return nil, fmt.Errorf("train: step %d: %w", step, err)
 		}
@@ -259,12 +254,11 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 			return nil, fmt.Errorf("train: step %d: %w", step, err)
 		}
 		elapsed := time.Since(began).Seconds()
-		bar.SetStatus(fmt.Sprintf("loss %.3f huber %.3f bce %.3f", loss.Total, loss.Huber, loss.BCE))
+		bar.SetStatus(tr.status(loss))
 		bar.Add(1)
 		if step%cfg.LogEvery == 0 || step == start+1 || step == cfg.Steps {
-			parts := LossParts(loss)
-			e := LogEntry{Kind: "train", Step: step, Elapsed: elapsed, Loss: &parts, LR: lr, GradNorm: norm,
-				Nodes: b.N, StepsPerS: float64(step-start) / elapsed}
+			e := LogEntry{Kind: "train", Step: step, Elapsed: elapsed, Loss: &loss, LR: lr, GradNorm: norm,
+				Nodes: nodes, StepsPerS: float64(step-start) / elapsed}
 			if cfg.Model.Variant == model.VariantC {
 				e.Tau = tau
 			}
@@ -274,7 +268,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 			log.Debug("step", "step", step, "loss", loss.Total, "lr", lr, "grad_norm", norm)
 		}
 		if cfg.ValEvery > 0 && step%cfg.ValEvery == 0 || step == cfg.Steps {
-			if final, err = validate(step, elapsed); err != nil {
+			if err := validate(step, elapsed); err != nil {
 				return nil, fmt.Errorf("train: validation at step %d: %w", step, err)
 			}
 		}
@@ -292,7 +286,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 	sum := &Summary{
 		Variant: cfg.Model.Variant, Config: cfg, Steps: step, Seconds: secs,
 		StepsPerSec: float64(step-start) / secs, BLAS: nn.BLAS(), Params: net.Params().Count(),
-		SkippedStep: skipped, Final: final, Version: opt.Version,
+		SkippedStep: skipped, Final: final, FinalDataSet: finalDataSet, Version: opt.Version,
 	}
 	data, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {

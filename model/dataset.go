@@ -1,0 +1,79 @@
+package model
+
+import "fmt"
+
+// ForwardDataSet renders Model F on b and returns adj_logits [B,N,N] and
+// effect [B,Q,N] for samples and intervened [B,R,N], query_mask [B,Q,N] and
+// query_value [B,Q] (the data-set contract of package contract).
+//
+// The architecture: the data set's pair statistics (PairFeatures) are
+// embedded by a two-layer MLP into one token per ordered pair (i, j); Layers
+// axial blocks follow, each a pre-LayerNorm residual attention over the
+// pairs of a row (i, ·), one over the pairs of a column (·, j), and a
+// feed-forward; a final LayerNorm and a linear edge head give one logit per
+// pair. For each query do(x_k = v) the head reads row k of the pair tokens,
+// adds a projection of the query's statistics (QueryFeatures), runs
+// EffectLayers pre-LayerNorm blocks of attention over the variables and a
+// feed-forward, and a linear output in SD units becomes the effect (Effect).
+// Nothing is keyed on a variable's label, so permuting the columns permutes
+// both outputs exactly.
+func ForwardDataSet[T any](b Builder[T], c Config, samples, intervened, qmask, qvalue T) (adjLogits, effect T) {
+	var zero T
+	block := func(x T, name string) T {
+		a := b.Attention(b.LayerNorm(x, name+"/attn_norm"), name+"/attn", c.Heads, zero, false)
+		return b.Add(x, b.Dropout(a, c.Dropout))
+	}
+	ff := func(x T, name string) T {
+		h := b.Dropout(b.Activate(b.Linear(b.LayerNorm(x, name+"/ff_norm"), name+"/ff/linear1"), c.Activation), c.Dropout)
+		return b.Add(x, b.Dropout(b.Linear(h, name+"/ff/linear2"), c.Dropout))
+	}
+	h := b.Linear(b.Activate(b.Linear(b.PairFeatures(samples, intervened), "pair/embed1"), GELU), "pair/embed2")
+	for l := range c.Layers {
+		p := fmt.Sprintf("axial%d", l)
+		h = block(h, p+"/row")
+		h = b.SwapPairs(block(b.SwapPairs(h), p+"/col"))
+		h = ff(h, p)
+	}
+	h = b.LayerNorm(h, "final_norm")
+	adjLogits = b.EdgeLogits(b.Linear(h, "edge_head"))
+
+	e := b.Add(b.QueryRows(h, qmask), b.Linear(b.QueryFeatures(samples, intervened, qmask, qvalue), "effect/query_proj"))
+	for l := range c.EffectLayers {
+		p := fmt.Sprintf("effect/layer%d", l)
+		e = ff(block(e, p), p)
+	}
+	pred := b.Linear(b.LayerNorm(e, "effect/norm"), "effect/out")
+	return adjLogits, b.Effect(pred, samples, intervened, qmask, qvalue)
+}
+
+// dataSetSpecs lists Model F's parameters.
+func dataSetSpecs(s *specList, c Config) {
+	d := c.DModel
+	s.linear("pair/embed1", PairFeatureCount, d)
+	s.linear("pair/embed2", d, d)
+	block := func(name string) {
+		s.norm(name+"/attn_norm", d)
+		s.attention(name+"/attn", d)
+	}
+	ff := func(name string) {
+		s.norm(name+"/ff_norm", d)
+		s.linear(name+"/ff/linear1", d, c.FF)
+		s.linear(name+"/ff/linear2", c.FF, d)
+	}
+	for l := range c.Layers {
+		p := fmt.Sprintf("axial%d", l)
+		block(p + "/row")
+		block(p + "/col")
+		ff(p)
+	}
+	s.norm("final_norm", d)
+	s.linear("edge_head", d, 1)
+	s.linear("effect/query_proj", QueryFeatureCount, d)
+	for l := range c.EffectLayers {
+		p := fmt.Sprintf("effect/layer%d", l)
+		block(p)
+		ff(p)
+	}
+	s.norm("effect/norm", d)
+	s.linear("effect/out", d, 1)
+}
