@@ -15,7 +15,7 @@ import (
 // Ops returns, sorted, every ONNX operator type (default domain, opset 13)
 // that an exported graph may contain:
 //
-//	Add Cast Clip Concat Div Erf MatMul Mul ReduceMean Relu Reshape
+//	Add Cast Clip Concat Div Erf Log MatMul Mul ReduceMean Relu Reshape
 //	Shape Sigmoid Slice Softmax Sqrt Squeeze Sub Transpose Unsqueeze
 //
 // How the model maps onto them:
@@ -30,6 +30,11 @@ import (
 //   - Attention: MatMul, Reshape (shape [0, 0, heads, D/heads], 0 = copy),
 //     Transpose, Mul (scale), Softmax (axis −1), Unsqueeze for Model D's bias.
 //   - Heads: MatMul, Add, Squeeze (axes input), Sigmoid (Model D's bias).
+//   - Model F: its statistics are MatMul sums over the rows, Relu and Clip
+//     for indicators and floors, Log for the count and scale features, an
+//     unrolled Newton–Schulz inverse (MatMul, Sub); pair tensors move
+//     between [B·N,N,K] and [B,N,N,K] with Reshape (shapes Concat-ed from
+//     Shape and Slice) and Transpose.
 //
 // Attributes used: ReduceMean axes/keepdims, Transpose perm, Softmax axis,
 // Concat axis and Cast to (FLOAT). Squeeze, Unsqueeze, Slice and Reshape take
@@ -42,7 +47,7 @@ import (
 // ReduceMean and Sqrt; the executor must register those four.
 func Ops() []string {
 	return []string{
-		"Add", "Cast", "Clip", "Concat", "Div", "Erf", "MatMul", "Mul", "ReduceMean", "Relu",
+		"Add", "Cast", "Clip", "Concat", "Div", "Erf", "Log", "MatMul", "Mul", "ReduceMean", "Relu",
 		"Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Transpose", "Unsqueeze",
 	}
 }
@@ -60,6 +65,9 @@ type graph struct {
 	cached map[string]string
 	base   string // the base_samples input, source of the dynamic sizes
 	err    error  // first construction error
+
+	ds *dsStats // Model F's data-set statistics, once built
+	dq *dsQuery // Model F's query statistics, once built
 }
 
 var _ model.Builder[string] = (*graph)(nil)

@@ -1,21 +1,311 @@
 package export
 
-import "fmt"
+import (
+	"math"
 
-// Model F's Builder methods.
+	"causeway/model"
+)
 
-func (b *graph) dataSetTODO(what string) string {
-	b.fail("export: Model F %s is not implemented yet", what)
-	return fmt.Sprintf("unimplemented_%s", what)
+// Model F's Builder methods. The statistics of model.DataStats are emitted
+// with MatMul over the rows (sums weighted by the reference-row indicator w,
+// or by intervened), so counts of 0/1 values are exact in float32; the
+// partial correlations come from model.NewtonSchulzSteps unrolled
+// Newton–Schulz iterations.
+
+// dsStats holds the names of one graph's data-set statistics.
+type dsStats struct {
+	onesN, onesR    string // [N,1], [B,R,1]
+	w, wT, nw, nwm1 string // [B,R,1], [B,1,R], [B,1,1], [B,1,1]
+	hasObs          string // [B,1,1]
+	mean, sd        string // [B,1,N]
+	meanSq, sdSq    string // [B,1,N]
+	z, q            string // [B,R,N]
+	corr, corrQZ    string // [B,N,N]
+	corrQQ, partial string
+	count, active   string // [B,N,1]: Count, min(Count,1)
+	shift, intVar   string // [B,N,N]
+	logSD           string // [B,1,N]
+	zerosNN         string // [B,N,N]
+	eye             string // [N,N]
 }
 
-func (b *graph) PairFeatures(samples, intervened string) string { return b.dataSetTODO("PairFeatures") }
+// rowSum returns Σ over the last axis of x [.., K] as [.., 1] by MatMul with
+// ones (exact for 0/1 values).
+func (b *graph) reduceLast(s, label, x, ones string) string {
+	return b.node(s, label, "MatMul", []string{x, ones})
+}
+
+// clipBelow returns max(x, lo).
+func (b *graph) clipBelow(s, label, x string, lo float32) string {
+	return b.node(s, label, "Clip", []string{x, b.scalar(constName("min", lo), lo), b.scalar("float_max", math.MaxFloat32)})
+}
+
+// clamp returns clamp(x, −c, c).
+func (b *graph) clamp(s, label, x string, c float32) string {
+	return b.node(s, label, "Clip", []string{x, b.scalar(constName("neg", c), -c), b.scalar(constName("pos", c), c)})
+}
+
+func constName(prefix string, v float32) string {
+	return intsName(prefix, int64(math.Float32bits(v)))
+}
+
+// abs returns |x| as √(x·x).
+func (b *graph) abs(s, label, x string) string {
+	return b.node(s, label, "Sqrt", []string{b.node(s, label+"_sq", "Mul", []string{x, x})})
+}
+
+func (b *graph) transpose12(s, label, x string) string {
+	return b.node(s, label, "Transpose", []string{x}, attrInts("perm", 0, 2, 1))
+}
+
+// dimOf returns dimension i of x as a 1-element int64 tensor.
+func (b *graph) dimOf(x string, i int64) string {
+	return b.once("dim:"+x+":"+intsName("i", i), func() string {
+		sh := b.node(scope(x), "shape", "Shape", []string{x})
+		return b.node(scope(x), intsName("dim", i), "Slice", []string{sh, b.ints(intsName("starts", i), i), b.ints(intsName("ends", i+1), i+1)})
+	})
+}
+
+// shape returns a 1-D int64 shape tensor concatenated from parts: int64
+// constants (a plain number) or 1-element dimension tensors (a name).
+func (b *graph) shapeOf(label string, parts ...any) string {
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		switch v := p.(type) {
+		case int:
+			names[i] = b.ints(intsName("dim", int64(v)), int64(v))
+		case string:
+			names[i] = v
+		}
+	}
+	return b.node("dims", label, "Concat", names, attrInt("axis", -1))
+}
+
+func (b *graph) dataStats(samples, intervened string) *dsStats {
+	if b.ds != nil {
+		return b.ds
+	}
+	const s = "stats"
+	c := b.cfg
+	floor, clip := float32(c.StdFloor), float32(c.FeatureClip)
+	st := &dsStats{}
+	one := b.scalar("one", 1)
+	eye, _, _ := b.eye()
+	st.eye = eye
+	m := b.cfg.MaxNodes
+	ones := make([]float32, m)
+	for i := range ones {
+		ones[i] = 1
+	}
+	onesFull := b.addInit(floatTensor("const/ones_column", []int64{int64(m), 1}, ones))
+	st.onesN = b.node(s, "ones_N", "Slice", []string{onesFull, b.ints("zero", 0), b.dimN(), b.axes(0)})
+
+	rowSum := b.reduceLast(s, "row_interventions", intervened, st.onesN) // [B,R,1]
+	st.onesR = b.node(s, "ones_R", "Add", []string{b.node(s, "zero_R", "Mul", []string{rowSum, b.scalar("zero_f", 0)}), one})
+	obs := b.node(s, "observational", "Relu", []string{b.node(s, "one_minus_rows", "Sub", []string{one, rowSum})})
+	obsT := b.transpose12(s, "observational_T", obs)
+	nObs := b.node(s, "observational_rows", "MatMul", []string{obsT, obs}) // [B,1,1]
+	st.hasObs = b.node(s, "has_obs", "Clip", []string{b.node(s, "obs_minus_1", "Sub", []string{nObs, one}), b.scalar("zero_f", 0), one})
+	w := b.node(s, "ref_obs", "Mul", []string{st.hasObs, obs})
+	st.w = b.node(s, "ref_rows", "Add", []string{w, b.node(s, "no_obs", "Sub", []string{one, st.hasObs})})
+	st.wT = b.transpose12(s, "ref_rows_T", st.w)
+	st.nw = b.node(s, "ref_count", "MatMul", []string{st.wT, st.w})
+	st.nwm1 = b.node(s, "ref_count_minus_1", "Sub", []string{st.nw, one})
+
+	standardise := func(x, label string) (mean, sd, out string) {
+		mean = b.node(s, label+"_mean", "Div", []string{b.node(s, label+"_sum", "MatMul", []string{st.wT, x}), st.nw})
+		dev := b.node(s, label+"_dev", "Sub", []string{x, mean})
+		v := b.node(s, label+"_var", "Div", []string{b.node(s, label+"_ss", "MatMul", []string{st.wT, b.node(s, label+"_dev_sq", "Mul", []string{dev, dev})}), st.nwm1})
+		sd = b.clipBelow(s, label+"_sd", b.node(s, label+"_sqrt_var", "Sqrt", []string{v}), floor)
+		out = b.clamp(s, label+"_z", b.node(s, label+"_scaled", "Div", []string{dev, sd}), clip)
+		return mean, sd, out
+	}
+	st.mean, st.sd, st.z = standardise(samples, "x")
+	zsq := b.node(s, "z_sq", "Mul", []string{st.z, st.z})
+	st.meanSq, st.sdSq, st.q = standardise(zsq, "z2")
+	wz := b.node(s, "ref_z", "Mul", []string{st.z, st.w})
+	wq := b.node(s, "ref_q", "Mul", []string{st.q, st.w})
+	cross := func(a, x, label string) string {
+		return b.node(s, label, "Div", []string{b.node(s, label+"_gram", "MatMul", []string{b.transpose12(s, label+"_T", a), x}), st.nwm1})
+	}
+	st.corr = cross(wz, st.z, "corr")
+	st.corrQZ = cross(wq, st.z, "corr_qz")
+	st.corrQQ = cross(wq, st.q, "corr_qq")
+	st.zerosNN = b.node(s, "zeros_NN", "Mul", []string{st.corr, b.scalar("zero_f", 0)})
+
+	// Partial correlations: Newton–Schulz inverse of Corr + ridge·I.
+	a := b.node(s, "ridge", "Add", []string{st.corr, b.node(s, "ridge_eye", "Mul", []string{eye, b.scalar("partial_ridge", model.PartialRidge)})})
+	nf := b.node(s, "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1))
+	diagMean := b.node(s, "diag_mean", "ReduceMean", []string{b.node(s, "diag", "Mul", []string{a, eye})}, attrInts("axes", 1, 2), attrInt("keepdims", 1))
+	tr := b.node(s, "trace", "Mul", []string{b.node(s, "diag_sum_N", "Mul", []string{diagMean, nf}), nf})
+	x := b.node(s, "ns_init", "Div", []string{eye, tr})
+	two := b.node(s, "two_eye", "Mul", []string{eye, b.scalar("two", 2)})
+	for range model.NewtonSchulzSteps {
+		ax := b.node(s, "ns_ax", "MatMul", []string{a, x})
+		x = b.node(s, "ns_x", "MatMul", []string{x, b.node(s, "ns_residual", "Sub", []string{two, ax})})
+	}
+	d := b.reduceLast(s, "precision_diag", b.node(s, "precision_diag_only", "Mul", []string{x, eye}), st.onesN) // [B,N,1]
+	dd := b.node(s, "precision_outer", "Mul", []string{d, b.transpose12(s, "precision_diag_T", d)})
+	st.partial = b.node(s, "partial", "Div", []string{b.node(s, "neg_precision", "Sub", []string{b.scalar("zero_f", 0), x}), b.node(s, "precision_scale", "Sqrt", []string{dd})})
+
+	// Interventional statistics.
+	mT := b.transpose12(s, "intervened_T", intervened)              // [B,N,R]
+	st.count = b.node(s, "count", "MatMul", []string{mT, st.onesR}) // [B,N,1]
+	st.active = b.node(s, "active", "Clip", []string{st.count, b.scalar("zero_f", 0), one})
+	cden := b.clipBelow(s, "count_den", st.count, 1)
+	st.shift = b.node(s, "shift", "Div", []string{b.node(s, "shift_sum", "MatMul", []string{mT, st.z}), cden})
+	e2 := b.node(s, "int_second", "Div", []string{b.node(s, "int_sq_sum", "MatMul", []string{mT, zsq}), cden})
+	v := b.node(s, "int_var_raw", "Sub", []string{e2, b.node(s, "shift_sq", "Mul", []string{st.shift, st.shift})})
+	st.intVar = b.node(s, "int_var", "Clip", []string{v, b.scalar("zero_f", 0), b.scalar(constName("pos", clip), clip)})
+	st.logSD = b.node(s, "log_sd", "Log", []string{st.sd})
+	b.ds = st
+	return st
+}
+
+// log1p5 returns log(1 + x)/5.
+func (b *graph) log1p5(s, label, x string) string {
+	l := b.node(s, label+"_log", "Log", []string{b.node(s, label+"_plus1", "Add", []string{x, b.scalar("one", 1)})})
+	return b.node(s, label, "Div", []string{l, b.scalar("five", 5)})
+}
+
+// PairFeatures implements model.Builder.
+func (b *graph) PairFeatures(samples, intervened string) string {
+	const s = "pair_features"
+	st := b.dataStats(samples, intervened)
+	clip := float32(b.cfg.FeatureClip)
+	bc := func(label, x string) string { return b.node(s, label, "Add", []string{x, st.zerosNN}) }
+	t := func(label, x string) string { return b.transpose12(s, label, x) }
+	activeT, countL := t("active_T", st.active), b.log1p5(s, "count_log", st.count)
+	ch := []string{
+		st.corr, st.partial, st.corrQZ, t("corr_qz_T", st.corrQZ), st.corrQQ,
+		st.shift, t("shift_T", st.shift), st.intVar, t("int_var_T", st.intVar),
+		bc("active_i", st.active), bc("active_j", activeT),
+		bc("count_i", countL), bc("count_j", t("count_log_T", countL)),
+		bc("ref_rows", b.log1p5(s, "ref_rows_log", st.nw)), bc("has_obs", st.hasObs),
+		b.clamp(s, "log_sd_ratio", b.node(s, "log_sd_diff", "Sub", []string{t("log_sd_T", st.logSD), st.logSD}), clip),
+		bc("is_diagonal", st.eye), b.abs(s, "abs_corr", st.corr), b.abs(s, "abs_partial", st.partial),
+	}
+	if len(ch) != model.PairFeatureCount {
+		b.fail("export: %d pair features, model wants %d", len(ch), model.PairFeatureCount)
+	}
+	ax := b.axes(3)
+	for i, x := range ch {
+		ch[i] = b.node(s, "channel", "Unsqueeze", []string{x, ax})
+	}
+	f := b.node(s, "stack", "Concat", ch, attrInt("axis", 3)) // [B,N,N,P]
+	return b.node(s, "pairs", "Reshape", []string{f, b.shapeOf("pair_shape", -1, b.dimN(), model.PairFeatureCount)})
+}
+
+// QueryFeatures implements model.Builder.
 func (b *graph) QueryFeatures(samples, intervened, qmask, qvalue string) string {
-	return b.dataSetTODO("QueryFeatures")
+	const s = "query_features"
+	st := b.dataStats(samples, intervened)
+	q := b.queryStats(samples, intervened, qmask, qvalue)
+	clip := float32(b.cfg.FeatureClip)
+	zerosQN := b.node(s, "zeros_QN", "Mul", []string{qmask, b.scalar("zero_f", 0)})
+	bc := func(label, x string) string { return b.node(s, label, "Add", []string{x, zerosQN}) }
+	rowK := func(label, x string) string { return b.node(s, label, "MatMul", []string{qmask, x}) }
+	colK := func(label, x string) string { return rowK(label, b.transpose12(s, label+"_T", x)) } // [B,1,N] → [B,Q,1]
+	meanSqK, sdSqK := colK("mean_sq_k", st.meanSq), colK("sd_sq_k", st.sdSq)
+	u2 := b.node(s, "u_sq", "Mul", []string{q.u, q.u})
+	qu := b.clamp(s, "qu", b.node(s, "qu_scaled", "Div", []string{b.node(s, "qu_dev", "Sub", []string{u2, meanSqK}), sdSqK}), clip)
+	shiftK := rowK("shift_k", st.shift)
+	shiftKK := b.reduceLast(s, "shift_kk", b.node(s, "shift_k_masked", "Mul", []string{shiftK, qmask}), st.onesN)
+	lsK := colK("log_sd_k", st.logSD)
+	ch := []string{
+		bc("u", q.u), b.node(s, "linear_prediction", "Mul", []string{q.u, rowK("corr_k", st.corr)}),
+		b.node(s, "quadratic_prediction", "Mul", []string{qu, rowK("corr_qz_k", st.corrQZ)}), shiftK,
+		bc("shift_kk_all", shiftKK), bc("active_k", rowK("active_k", st.active)),
+		q.matched, bc("matched_any", b.node(s, "matched_any", "Clip", []string{q.matches, b.scalar("zero_f", 0), b.scalar("one", 1)})),
+		bc("matched_count", b.log1p5(s, "matches_log", q.matches)), qmask,
+		b.clamp(s, "log_sd_ratio", b.node(s, "log_sd_diff", "Sub", []string{lsK, st.logSD}), clip),
+		rowK("int_var_k", st.intVar),
+	}
+	if len(ch) != model.QueryFeatureCount {
+		b.fail("export: %d query features, model wants %d", len(ch), model.QueryFeatureCount)
+	}
+	ax := b.axes(3)
+	for i, x := range ch {
+		ch[i] = b.node(s, "channel", "Unsqueeze", []string{x, ax})
+	}
+	f := b.node(s, "stack", "Concat", ch, attrInt("axis", 3)) // [B,Q,N,F]
+	return b.node(s, "queries", "Reshape", []string{f, b.shapeOf("query_shape", -1, b.dimN(), model.QueryFeatureCount)})
 }
-func (b *graph) SwapPairs(x string) string        { return b.dataSetTODO("SwapPairs") }
-func (b *graph) EdgeLogits(x string) string       { return b.dataSetTODO("EdgeLogits") }
-func (b *graph) QueryRows(x, qmask string) string { return b.dataSetTODO("QueryRows") }
+
+// dsQuery holds the per-query statistics shared by QueryFeatures and Effect.
+type dsQuery struct {
+	u       string // [B,Q,1] clamp((v − Mean_k)/SD_k)
+	v       string // [B,Q,1]
+	matches string // [B,Q,1]
+	matched string // [B,Q,N] mean of z over the matching rows
+}
+
+func (b *graph) queryStats(samples, intervened, qmask, qvalue string) *dsQuery {
+	if b.dq != nil {
+		return b.dq
+	}
+	const s = "query_stats"
+	st := b.dataStats(samples, intervened)
+	clip := float32(b.cfg.FeatureClip)
+	q := &dsQuery{}
+	q.v = b.node(s, "value", "Unsqueeze", []string{qvalue, b.axes(2)}) // [B,Q,1]
+	colK := func(label, x string) string {
+		return b.node(s, label, "MatMul", []string{qmask, b.transpose12(s, label+"_T", x)})
+	}
+	meanK, sdK := colK("mean_k", st.mean), colK("sd_k", st.sd)
+	q.u = b.clamp(s, "u", b.node(s, "u_scaled", "Div", []string{b.node(s, "u_dev", "Sub", []string{q.v, meanK}), sdK}), clip)
+	qmT := b.transpose12(s, "query_mask_T", qmask)                         // [B,N,Q]
+	xk := b.node(s, "x_k", "MatMul", []string{samples, qmT})               // [B,R,Q]
+	mk := b.node(s, "intervened_k", "MatMul", []string{intervened, qmT})   // [B,R,Q]
+	vt := b.node(s, "value_row", "Unsqueeze", []string{qvalue, b.axes(1)}) // [B,1,Q]
+	tol := b.node(s, "tolerance", "Mul", []string{b.node(s, "one_plus_abs", "Add", []string{b.abs(s, "abs_value", vt), b.scalar("one", 1)}),
+		b.scalar("match_tolerance", model.MatchTolerance)})
+	dist := b.node(s, "relative_distance", "Div", []string{b.abs(s, "distance", b.node(s, "diff", "Sub", []string{xk, vt})), tol})
+	match := b.node(s, "match", "Mul", []string{mk, b.node(s, "closeness", "Relu", []string{b.node(s, "one_minus", "Sub", []string{b.scalar("one", 1), dist})})})
+	matchT := b.transpose12(s, "match_T", match) // [B,Q,R]
+	q.matches = b.node(s, "matches", "MatMul", []string{matchT, st.onesR})
+	q.matched = b.node(s, "matched_mean", "Div", []string{b.node(s, "matched_sum", "MatMul", []string{matchT, st.z}), b.clipBelow(s, "matches_den", q.matches, 1)})
+	b.dq = q
+	return q
+}
+
+// SwapPairs implements model.Builder.
+func (b *graph) SwapPairs(x string) string {
+	const s = "swap_pairs"
+	k := b.dimOf(x, 2)
+	y := b.node(s, "grid", "Reshape", []string{x, b.shapeOf("grid_shape", -1, b.dimN(), b.dimN(), k)})
+	y = b.node(s, "transpose", "Transpose", []string{y}, attrInts("perm", 0, 2, 1, 3))
+	return b.node(s, "rows", "Reshape", []string{y, b.shapeOf("rows_shape", -1, b.dimN(), k)})
+}
+
+// EdgeLogits implements model.Builder.
+func (b *graph) EdgeLogits(x string) string {
+	const s = "edge_logits"
+	y := b.node(s, "grid", "Reshape", []string{x, b.shapeOf("adj_shape", -1, b.dimN(), b.dimN())})
+	_, off, diag := b.eye()
+	y = b.node(s, "off_diagonal", "Mul", []string{y, off})
+	return b.node(s, "diagonal", "Add", []string{y, diag})
+}
+
+// QueryRows implements model.Builder.
+func (b *graph) QueryRows(x, qmask string) string {
+	const s = "query_rows"
+	k := b.dimOf(x, 2)
+	y := b.node(s, "grid", "Reshape", []string{x, b.shapeOf("grid_shape", -1, b.dimN(), b.dimN(), k)})
+	y = b.node(s, "flat", "Reshape", []string{y, b.ints(intsName("shape", 0, 0, -1), 0, 0, -1)}) // [B,N,N·K]
+	y = b.node(s, "select", "MatMul", []string{qmask, y})                                        // [B,Q,N·K]
+	return b.node(s, "rows", "Reshape", []string{y, b.shapeOf("rows_shape", -1, b.dimN(), k)})
+}
+
+// Effect implements model.Builder.
 func (b *graph) Effect(pred, samples, intervened, qmask, qvalue string) string {
-	return b.dataSetTODO("Effect")
+	const s = "effect"
+	st := b.dataStats(samples, intervened)
+	q := b.queryStats(samples, intervened, qmask, qvalue)
+	p := b.node(s, "pred", "Reshape", []string{pred, b.node(s, "query_shape", "Shape", []string{qmask})}) // [B,Q,N]
+	p = b.node(s, "pred_plus_matched", "Add", []string{p, q.matched})
+	free := b.node(s, "not_queried", "Sub", []string{b.scalar("one", 1), qmask})
+	y := b.node(s, "scaled", "Mul", []string{b.node(s, "free_sd", "Mul", []string{free, st.sd}), p})
+	fixed := b.node(s, "fixed", "Mul", []string{qmask, b.node(s, "value_minus_mean", "Sub", []string{q.v, st.mean})})
+	return b.node(s, "effect", "Add", []string{y, fixed})
 }

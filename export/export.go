@@ -14,6 +14,7 @@ package export
 
 import (
 	"bytes"
+	"causeway/contract"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,23 @@ func Contract() (inputs, outputs []TensorSpec) {
 	return inputs, outputs
 }
 
+// DataSetContract returns the inputs and outputs of an exported data-set
+// model (Model F), in order: package contract's data-set contract.
+func DataSetContract() (inputs, outputs []TensorSpec) {
+	brn, bqn, bq, bnn := []string{"B", "R", "N"}, []string{"B", "Q", "N"}, []string{"B", "Q"}, []string{"B", "N", "N"}
+	inputs = []TensorSpec{
+		{contract.Samples, "float32", brn, "every row of the data set, observational and interventional"},
+		{contract.Intervened, "float32", brn, "1 where that row's variable was set by a hard intervention; an all-zero row is observational"},
+		{contract.QueryMask, "float32", bqn, "one-hot: the variable of each queried intervention"},
+		{contract.QueryValue, "float32", bq, "the value of each queried intervention"},
+	}
+	outputs = []TensorSpec{
+		{contract.AdjLogits, "float32", bnn, fmt.Sprintf("edge logits from all rows jointly; [b][i][j] is the edge i -> j; the diagonal holds %g", float64(contract.DiagLogit))},
+		{contract.Effect, "float32", bqn, "predicted E[X | do(X_k = v)] - E[X]: the shift of every variable's mean from its observational mean"},
+	}
+	return inputs, outputs
+}
+
 func (m Metadata) name(c model.Config) string {
 	if m.Name != "" {
 		return m.Name
@@ -120,23 +138,35 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 	name := meta.name(cfg)
 	b := newGraph(cfg, p, name)
 	ins, outs := Contract()
+	if cfg.Variant.DataSet() {
+		ins, outs = DataSetContract()
+		b.base = contract.Samples
+	}
 	for _, t := range ins {
 		b.names[t.Name] = true
 		b.g.Input = append(b.g.Input, valueInfo(t))
 	}
-	delta, adj := model.Forward[string](b, cfg, model.InputBase, model.InputInt, model.InputTarget, model.InputMask)
+	var first, second string
+	if cfg.Variant.DataSet() {
+		first, second = model.ForwardDataSet[string](b, cfg, contract.Samples, contract.Intervened, contract.QueryMask, contract.QueryValue)
+	} else {
+		first, second = model.Forward[string](b, cfg, model.InputBase, model.InputInt, model.InputTarget, model.InputMask)
+	}
 	if b.err != nil {
 		return nil, fmt.Errorf("export: %w", b.err)
 	}
-	if delta == adj || b.inits[delta] || b.inits[adj] {
+	if first == second || b.inits[first] || b.inits[second] {
 		return nil, errors.New("export: the forward returned an input or initializer as an output")
 	}
-	b.rename(delta, model.OutputDelta)
-	b.rename(adj, model.OutputAdj)
+	b.rename(first, outs[0].Name)
+	b.rename(second, outs[1].Name)
 	for _, t := range outs {
 		b.g.Output = append(b.g.Output, valueInfo(t))
 	}
 	b.g.DocString = docString(cfg, name)
+	if cfg.Variant.DataSet() {
+		b.g.DocString = dataSetDocString(cfg, name)
+	}
 
 	ops := Ops()
 	allowed := map[string]bool{}
@@ -185,6 +215,14 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 		m.MetadataProps = append(m.MetadataProps, &onnx.StringStringEntryProto{Key: kv[0], Value: kv[1]})
 	}
 	return m, nil
+}
+
+func dataSetDocString(c model.Config, name string) string {
+	return fmt.Sprintf("causeway %s: variant %s data-set model (d_model %d, %d heads, %d axial layers, ff %d, max_nodes %d). "+
+		"Inputs samples and intervened [B,R,N], query_mask [B,Q,N], query_value [B,Q] (float32); "+
+		"outputs adj_logits [B,N,N] ([b][i][j] is the logit of the edge i -> j) and effect [B,Q,N] "+
+		"(predicted E[X | do(X_k = v)] - E[X]). B, R, N and Q are dynamic; N <= max_nodes, R >= 2, Q >= 1.",
+		name, c.Variant, c.DModel, c.Heads, c.Layers, c.FF, c.MaxNodes)
 }
 
 func docString(c model.Config, name string) string {

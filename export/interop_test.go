@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"causeway/model"
+	"causeway/model/modeltest"
 )
 
 // ortTensor is a tensor in run.mjs's JSON.
@@ -194,8 +195,12 @@ func TestONNXChecker(t *testing.T) {
 	py := python(t)
 	tmp := t.TempDir()
 	var paths []string
-	for _, v := range model.Variants {
-		for _, c := range []model.Config{smallConfig(v, false), smallConfig(v, true), model.DefaultConfig(v)} {
+	for _, v := range model.AllVariants {
+		configs := []model.Config{smallConfig(v, false), smallConfig(v, true), model.DefaultConfig(v)}
+		if v.DataSet() {
+			configs = []model.Config{modeltest.SmallDataSetConfig(), model.DefaultConfig(v)}
+		}
+		for _, c := range configs {
 			p, err := model.Init(c, 3)
 			if err != nil {
 				t.Fatal(err)

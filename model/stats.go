@@ -22,8 +22,6 @@ const (
 	// MatchTolerance is the relative tolerance under which an interventional
 	// row's value counts as the queried value: |x − v| < MatchTolerance·(1+|v|).
 	MatchTolerance = 1e-3
-	// SDEps keeps the interventional standard deviation's square root smooth.
-	SDEps = 1e-4
 )
 
 // DataStats are one data set's statistics (N variables, R rows), computed by
@@ -43,12 +41,17 @@ const (
 //	Partial = −P_ij / √(P_ii P_jj), P the Newton–Schulz inverse of Corr + PartialRidge·I
 //	Count_i = Σ_r intervened_ri
 //	Shift   = Σ_r intervened_ri z_rj / max(Count_i, 1)          (mean of z_j under do(x_i))
-//	IntSD   = √(max(Σ_r intervened_ri z_rj² / max(Count_i, 1) − Shift², 0) + SDEps)
+//	IntVar  = clamp(Σ_r intervened_ri z_rj² / max(Count_i, 1) − Shift², 0, FeatureClip)
+//
+// IntVar is a variance, not a standard deviation: it is a difference of two
+// moments, and at a constant column (the intervened variable itself) its
+// float32 rounding error of ~1e-6·Shift² would grow to ~1e-3 under a square
+// root.
 type DataStats struct {
 	N                      int
 	Mean, SD, MeanSq, SDSq []float64
 	Corr, CorrQZ, CorrQQ   []float64
-	Partial, Shift, IntSD  []float64
+	Partial, Shift, IntVar []float64
 	Count                  []float64
 	RefRows, HasObs        float64
 	z                      []float64 // [R,N]
@@ -146,7 +149,7 @@ func DataSetStats(x, intervened []float64, r, n int, floor, clip float64) *DataS
 	}
 
 	s.Count = make([]float64, n)
-	s.Shift, s.IntSD = make([]float64, n*n), make([]float64, n*n)
+	s.Shift, s.IntVar = make([]float64, n*n), make([]float64, n*n)
 	m2 := make([]float64, n*n)
 	for k := range r {
 		zk := s.z[k*n : (k+1)*n]
@@ -167,7 +170,7 @@ func DataSetStats(x, intervened []float64, r, n int, floor, clip float64) *DataS
 		for j := range n {
 			m := s.Shift[i*n+j] / c
 			s.Shift[i*n+j] = m
-			s.IntSD[i*n+j] = math.Sqrt(math.Max(m2[i*n+j]/c-m*m, 0) + SDEps)
+			s.IntVar[i*n+j] = refClamp(m2[i*n+j]/c-m*m, 0, clip)
 		}
 	}
 	return s
@@ -214,7 +217,7 @@ func matMul(dst, a, b []float64, n int) {
 // PairFeatureCount]: for the pair (i, j),
 //
 //	0 Corr_ij   1 Partial_ij   2 CorrQZ_ij   3 CorrQZ_ji   4 CorrQQ_ij
-//	5 Shift_ij  6 Shift_ji     7 IntSD_ij    8 IntSD_ji
+//	5 Shift_ij  6 Shift_ji     7 IntVar_ij   8 IntVar_ji
 //	9 min(Count_i, 1)   10 min(Count_j, 1)   11 log1p(Count_i)/5   12 log1p(Count_j)/5
 //	13 log1p(RefRows)/5  14 HasObs  15 clamp(log SD_i − log SD_j, ±FeatureClip)
 //	16 1 if i = j        17 |Corr_ij|         18 |Partial_ij|
@@ -226,7 +229,7 @@ func (s *DataStats) PairFeatures(clip float64) []float64 {
 			ij, ji := i*n+j, j*n+i
 			f := out[ij*p : (ij+1)*p]
 			f[0], f[1], f[2], f[3], f[4] = s.Corr[ij], s.Partial[ij], s.CorrQZ[ij], s.CorrQZ[ji], s.CorrQQ[ij]
-			f[5], f[6], f[7], f[8] = s.Shift[ij], s.Shift[ji], s.IntSD[ij], s.IntSD[ji]
+			f[5], f[6], f[7], f[8] = s.Shift[ij], s.Shift[ji], s.IntVar[ij], s.IntVar[ji]
 			f[9], f[10] = math.Min(s.Count[i], 1), math.Min(s.Count[j], 1)
 			f[11], f[12] = math.Log1p(s.Count[i])/5, math.Log1p(s.Count[j])/5
 			f[13], f[14] = math.Log1p(s.RefRows)/5, s.HasObs
@@ -249,7 +252,7 @@ func (s *DataStats) PairFeatures(clip float64) []float64 {
 //	6 the mean of z_j over the rows matching the query, 7 min(matches, 1),
 //	8 log1p(matches)/5, where a row matches with weight
 //	  intervened_rk · max(0, 1 − |x_rk − v| / (MatchTolerance·(1+|v|)))
-//	9 1 if j = k    10 clamp(log SD_k − log SD_j, ±FeatureClip)   11 IntSD_kj
+//	9 1 if j = k    10 clamp(log SD_k − log SD_j, ±FeatureClip)   11 IntVar_kj
 func (s *DataStats) QueryFeatures(k int, v, clip float64) []float64 {
 	n, f := s.N, QueryFeatureCount
 	out := make([]float64, n*f)
@@ -278,7 +281,7 @@ func (s *DataStats) QueryFeatures(k int, v, clip float64) []float64 {
 			o[9] = 1
 		}
 		o[10] = refClamp(math.Log(s.SD[k])-math.Log(s.SD[j]), -clip, clip)
-		o[11] = s.IntSD[kj]
+		o[11] = s.IntVar[kj]
 	}
 	return out
 }

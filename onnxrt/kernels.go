@@ -279,6 +279,7 @@ const (
 	opRelu
 	opSigmoid
 	opGelu
+	opLog
 )
 
 type unaryKernel struct{ op unaryOp }
@@ -314,6 +315,10 @@ func applyUnary(op unaryOp, dst, x []float32) {
 		}
 	case opGelu:
 		geluInto(dst, x)
+	case opLog:
+		for i, v := range x {
+			dst[i] = float32(math.Log(float64(v)))
+		}
 	}
 }
 

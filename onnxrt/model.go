@@ -113,13 +113,13 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 	if opset != export.Opset {
 		return nil, fmt.Errorf("opset %d: the executor runs opset %d models (export them with causeway export)", opset, export.Opset)
 	}
-	inputs, outputs, err := checkContract(g)
-	if err != nil {
-		return nil, err
-	}
 	cfg, err := export.ConfigOf(mp)
 	if err != nil {
 		return nil, fmt.Errorf("not a causeway export: %w", err)
+	}
+	inputs, outputs, err := checkContract(g, cfg.Variant.DataSet())
+	if err != nil {
+		return nil, err
 	}
 	x, err := newIR(g, inputs, outputs)
 	if err != nil {
@@ -138,14 +138,18 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 }
 
 // checkContract verifies the graph's inputs and outputs against the tensor
-// contract (DESIGN.md): names, float32 element type, ranks, and dynamic
-// dimensions. It returns the names in contract order.
-func checkContract(g *onnx.GraphProto) (inputs, outputs []string, err error) {
+// contract (export.Contract, or export.DataSetContract for a data-set
+// model): names, float32 element type, ranks, and dynamic dimensions. It
+// returns the names in contract order.
+func checkContract(g *onnx.GraphProto, dataSet bool) (inputs, outputs []string, err error) {
 	inits := map[string]bool{}
 	for _, t := range g.GetInitializer() {
 		inits[t.GetName()] = true
 	}
 	wantIn, wantOut := export.Contract()
+	if dataSet {
+		wantIn, wantOut = export.DataSetContract()
+	}
 	check := func(kind string, got []*onnx.ValueInfoProto, want []export.TensorSpec) ([]string, error) {
 		byName := map[string]*onnx.ValueInfoProto{}
 		var extra []string
@@ -318,6 +322,9 @@ func (m *Model) Run(in Inputs) (Outputs, error) {
 // server admits, so a run stops soon after a deadline instead of holding
 // its core to the end) and then returns an error that wraps ctx.Err().
 func (m *Model) RunContext(ctx context.Context, in Inputs) (Outputs, error) {
+	if m.cfg.Variant.DataSet() {
+		return Outputs{}, fmt.Errorf("onnxrt: %s is a data-set model (Model %s): run it with RunDataSet", m.name, m.cfg.Variant)
+	}
 	if err := m.Check(in); err != nil {
 		return Outputs{}, err
 	}
@@ -333,7 +340,6 @@ func (m *Model) RunContext(ctx context.Context, in Inputs) (Outputs, error) {
 
 func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
 	p := m.plan
-	done := ctx.Done() // nil for a context that never ends
 	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
 		t := &s.vals[p.inputs[i]]
 		t.dtype, t.f, t.i = dtFloat, data, nil
@@ -343,20 +349,8 @@ func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
 			t.shape = append(t.shape[:0], in.B, in.N)
 		}
 	}
-	for _, n := range p.nodes {
-		if done != nil {
-			select {
-			case <-done:
-				return Outputs{}, fmt.Errorf("stopped before node %s: %w", n.name, ctx.Err())
-			default:
-			}
-		}
-		if err := n.k.run(s, n); err != nil {
-			return Outputs{}, fmt.Errorf("node %s (%s): %w", n.name, n.op, err)
-		}
-		for _, r := range n.release {
-			s.release(r)
-		}
+	if err := m.runNodes(ctx, s); err != nil {
+		return Outputs{}, err
 	}
 	delta, adj := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
 	if delta.dtype != dtFloat || !sameShape(delta.shape, []int{in.B, in.N}) {
@@ -369,4 +363,26 @@ func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
 		Delta:     append([]float32(nil), delta.f...),
 		AdjLogits: append([]float32(nil), adj.f...),
 	}, nil
+}
+
+// runNodes runs the plan's kernels on the inputs already bound in s,
+// checking ctx before each node.
+func (m *Model) runNodes(ctx context.Context, s *state) error {
+	done := ctx.Done() // nil for a context that never ends
+	for _, n := range m.plan.nodes {
+		if done != nil {
+			select {
+			case <-done:
+				return fmt.Errorf("stopped before node %s: %w", n.name, ctx.Err())
+			default:
+			}
+		}
+		if err := n.k.run(s, n); err != nil {
+			return fmt.Errorf("node %s (%s): %w", n.name, n.op, err)
+		}
+		for _, r := range n.release {
+			s.release(r)
+		}
+	}
+	return nil
 }

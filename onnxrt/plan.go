@@ -11,7 +11,7 @@ import (
 // supportedOps are the ONNX operators (default domain, opset 13) the
 // executor runs: exactly export.Ops().
 var supportedOps = map[string]bool{
-	"Add": true, "Cast": true, "Clip": true, "Concat": true, "Div": true, "Erf": true,
+	"Add": true, "Cast": true, "Clip": true, "Concat": true, "Div": true, "Erf": true, "Log": true,
 	"MatMul": true, "Mul": true, "ReduceMean": true, "Relu": true, "Reshape": true,
 	"Shape": true, "Sigmoid": true, "Slice": true, "Softmax": true, "Sqrt": true,
 	"Squeeze": true, "Sub": true, "Transpose": true, "Unsqueeze": true,
@@ -363,6 +363,8 @@ func genericKernel(n *irNode) (kernel, error) {
 		return unaryKernel{opErf}, nil
 	case "Sqrt":
 		return unaryKernel{opSqrt}, nil
+	case "Log":
+		return unaryKernel{opLog}, nil
 	case "Relu":
 		return unaryKernel{opRelu}, nil
 	case "Sigmoid":

@@ -1,0 +1,78 @@
+package export
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"causeway/contract"
+	"causeway/model"
+	"causeway/model/modeltest"
+)
+
+func dataSetJob(path string, d *contract.DataSet) ortJob {
+	return ortJob{Model: path, Inputs: map[string]ortTensor{
+		contract.Samples:    {[]int{d.B, d.R, d.N}, d.Samples},
+		contract.Intervened: {[]int{d.B, d.R, d.N}, d.Intervened},
+		contract.QueryMask:  {[]int{d.B, d.Q, d.N}, d.QueryMask},
+		contract.QueryValue: {[]int{d.B, d.Q}, d.QueryValue},
+	}}
+}
+
+// TestDataSetONNXRuntimeParity exports Model F (small and default size)
+// and compares onnxruntime's outputs with model.Reference within 1e-4 on
+// mixed, observational-only and multi-target data sets of 3, 12 and 30
+// variables.
+func TestDataSetONNXRuntimeParity(t *testing.T) {
+	dir, node := interopDir(t)
+	const tol = 1e-4
+	tmp := t.TempDir()
+	type job struct {
+		label    string
+		cfg      model.Config
+		p        model.Params
+		d        *contract.DataSet
+		adj, eff []float32
+	}
+	var jobs []job
+	var ort []ortJob
+	for _, kind := range []string{"small", "default"} {
+		c := modeltest.SmallDataSetConfig()
+		if kind == "default" {
+			c = model.DefaultConfig(model.VariantF)
+		}
+		p, err := model.Init(c, 11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Build(c, p, Metadata{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(tmp, kind+".onnx")
+		if err := WriteFile(path, m); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range []int{3, 12, 30} {
+			for _, dk := range []string{modeltest.Mixed, modeltest.Observational, modeltest.MultiTarget} {
+				if kind == "default" && n == 3 {
+					continue
+				}
+				d := modeltest.RandomDataSet(uint64(100+i), 2, n, 3, dk)
+				adj, eff, err := model.PredictDataSet(c, p, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				jobs = append(jobs, job{fmt.Sprintf("%s N=%d %s", kind, n, dk), c, p, d, adj, eff})
+				ort = append(ort, dataSetJob(path, d))
+			}
+		}
+	}
+	res := runORT(t, dir, node, ort)
+	for i, j := range jobs {
+		d := j.d
+		a := compare(t, j.label, contract.AdjLogits, res[i].Outputs[contract.AdjLogits], []int{d.B, d.N, d.N}, j.adj, tol)
+		e := compare(t, j.label, contract.Effect, res[i].Outputs[contract.Effect], []int{d.B, d.Q, d.N}, j.eff, tol)
+		t.Logf("%s: adj %.2g effect %.2g", j.label, a, e)
+	}
+}

@@ -1,0 +1,69 @@
+package modeltest
+
+import (
+	"causeway/contract"
+	"causeway/model"
+	"causeway/scm"
+)
+
+// SmallDataSetConfig is a fast Model F architecture.
+func SmallDataSetConfig() model.Config {
+	c := model.DefaultConfig(model.VariantF)
+	c.DModel, c.Heads, c.Layers, c.FF = 16, 2, 2, 24
+	return c
+}
+
+// DataSet kinds for RandomDataSet.
+const (
+	// Mixed data sets have observational rows and interventional blocks.
+	Mixed = "mixed"
+	// Observational data sets have no interventions.
+	Observational = "observational"
+	// MultiTarget data sets also have rows with two intervened variables.
+	MultiTarget = "multi-target"
+)
+
+// RandomDataSet draws b data sets of n variables from scm's regime prior
+// (at most 60 rows a regime), cuts them to one row count, and returns them
+// in the data-set contract with q queries each (the prior's queries: on
+// intervened and unintervened variables).
+func RandomDataSet(seed uint64, b, n, q int, kind string) *contract.DataSet {
+	p := scm.DefaultRegimePrior()
+	p.MaxRows, p.MinRows, p.Queries, p.EffectSamples = 60, 20, q, 10
+	if kind == Observational {
+		p.ObsOnly = 1
+	} else {
+		p.ObsOnly = 0
+	}
+	var sets []*scm.Regimes
+	r := 1 << 30
+	for i := range b {
+		d, err := scm.NewRegimes(p, n, seed, i)
+		if err != nil {
+			panic(err)
+		}
+		sets = append(sets, d)
+		r = min(r, d.R)
+	}
+	out := &contract.DataSet{B: b, R: r, N: n, Q: q}
+	for _, d := range sets {
+		out.Samples = append(out.Samples, d.Samples[:r*n]...)
+		m := append([]float32(nil), d.Intervened[:r*n]...)
+		if kind == MultiTarget {
+			// Every fourth row also sets its neighbour variable (a second
+			// target), with the value it already has.
+			for row := 0; row < r; row += 4 {
+				m[row*n+(row/4)%n] = 1
+				m[row*n+(row/4+1)%n] = 1
+			}
+		}
+		out.Intervened = append(out.Intervened, m...)
+		for _, qu := range d.Queries {
+			mask := make([]float32, n)
+			mask[qu.Node] = 1
+			out.QueryMask = append(out.QueryMask, mask...)
+			out.QueryValue = append(out.QueryValue, float32(qu.Value))
+		}
+	}
+	return out
+}

@@ -1,0 +1,65 @@
+package onnxrt
+
+import (
+	"context"
+	"fmt"
+
+	"causeway/contract"
+)
+
+// DataSet reports whether the model reads whole data sets (the data-set
+// contract of package contract) rather than sample pairs.
+func (m *Model) DataSet() bool { return m.cfg.Variant.DataSet() }
+
+// DataSetOutputs are a data-set model's results: AdjLogits [B,N,N] and
+// Effect [B,Q,N]. The slices belong to the caller.
+type DataSetOutputs struct {
+	AdjLogits, Effect []float32
+}
+
+// RunDataSet validates d (contract.DataSet.Check against max_nodes) and
+// runs the data-set model on it, giving up when ctx ends (see RunContext).
+func (m *Model) RunDataSet(ctx context.Context, d *contract.DataSet) (DataSetOutputs, error) {
+	if !m.DataSet() {
+		return DataSetOutputs{}, fmt.Errorf("onnxrt: %s is Model %s, which takes sample pairs, not a data set", m.name, m.cfg.Variant)
+	}
+	if err := d.Check(m.cfg.MaxNodes); err != nil {
+		return DataSetOutputs{}, fmt.Errorf("onnxrt: %s: %w", m.name, err)
+	}
+	s := m.pool.Get().(*state)
+	out, err := m.runDataSet(ctx, s, d)
+	if err != nil {
+		return DataSetOutputs{}, fmt.Errorf("onnxrt: %s: %w", m.name, err)
+	}
+	s.reset(m.plan)
+	m.pool.Put(s)
+	return out, nil
+}
+
+func (m *Model) runDataSet(ctx context.Context, s *state, d *contract.DataSet) (DataSetOutputs, error) {
+	p := m.plan
+	for i, in := range []struct {
+		data  []float32
+		shape []int
+	}{
+		{d.Samples, []int{d.B, d.R, d.N}},
+		{d.Intervened, []int{d.B, d.R, d.N}},
+		{d.QueryMask, []int{d.B, d.Q, d.N}},
+		{d.QueryValue, []int{d.B, d.Q}},
+	} {
+		t := &s.vals[p.inputs[i]]
+		t.dtype, t.f, t.i = dtFloat, in.data, nil
+		t.shape = append(t.shape[:0], in.shape...)
+	}
+	if err := m.runNodes(ctx, s); err != nil {
+		return DataSetOutputs{}, err
+	}
+	adj, eff := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
+	if adj.dtype != dtFloat || !sameShape(adj.shape, []int{d.B, d.N, d.N}) {
+		return DataSetOutputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.AdjLogits, adj.shape, d.B, d.N, d.N)
+	}
+	if eff.dtype != dtFloat || !sameShape(eff.shape, []int{d.B, d.Q, d.N}) {
+		return DataSetOutputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.Effect, eff.shape, d.B, d.Q, d.N)
+	}
+	return DataSetOutputs{AdjLogits: append([]float32(nil), adj.f...), Effect: append([]float32(nil), eff.f...)}, nil
+}
