@@ -26,6 +26,7 @@ func priorFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "noise-scale", Value: d.NoiseScale, Usage: "noise standard deviation"},
 		&cli.BoolFlag{Name: "weights", Usage: "random edge weights in ±[0.5, 2]"},
 		&cli.BoolFlag{Name: "standardize", Usage: "standardise every variable after sampling"},
+		&cli.Float64Flag{Name: "intervention-frac", Value: d.InterventionFrac, Usage: "fraction q of nodes intervened on (ceil(N·q) distinct targets), in [0, 1]; 0: observational rows only"},
 	}
 }
 
@@ -38,6 +39,9 @@ func priorFromFlags(c *cli.Context, base scm.Config) (scm.Config, error) {
 	set := c.IsSet
 	if set("prior") {
 		p.Prior = scm.Prior(c.String("prior"))
+	}
+	if set("intervention-frac") {
+		p.InterventionFrac = c.Float64("intervention-frac")
 	}
 	if set("edge-prob") {
 		p.EdgeProb = c.Float64("edge-prob")

@@ -39,6 +39,8 @@ func predictCommand() *cli.Command {
 			&cli.StringFlag{Name: "data", Usage: "data set: a data.csv `FILE` or a graph directory holding one, in the causeway scm layout"},
 			&cli.StringFlag{Name: "output", Usage: "write the JSON response to `FILE` (atomically) instead of standard output"},
 			&cli.Float64Flag{Name: "threshold", Value: api.DefaultThreshold, Usage: "list edges with probability above this (overrides the request's threshold when set)"},
+			&cli.StringSliceFlag{Name: "do", Usage: "with --data and a data-set model: also predict the effect of do(`NAME=VALUE`) (repeatable; the variable by name or index)"},
+			&cli.BoolFlag{Name: "dag", Usage: "with a data-set model: keep the listed edges acyclic (greedy, most probable first)"},
 		},
 		Action: runPredict,
 	}
@@ -68,11 +70,22 @@ func runPredict(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("predict: --model: %w", err)
 	}
+	var dos []api.Do
+	for _, s := range c.StringSlice("do") {
+		do, err := api.ParseDo(s)
+		if err != nil {
+			return fmt.Errorf("predict: --do %w", err)
+		}
+		dos = append(dos, do)
+	}
+	if (len(dos) > 0 || c.Bool("dag")) && (!m.DataSet() || input != "") {
+		return fmt.Errorf("predict: --do and --dag need --data and a data-set model (Model F); %s is Model %s", m.Name(), m.Config().Variant)
+	}
 	var result any
 	if input != "" {
 		result, err = predictRequest(c, m, input, threshold)
 	} else {
-		result, err = predictData(c.Context, m, data, threshold)
+		result, err = predictData(c.Context, m, data, threshold, dos, c.Bool("dag"))
 	}
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
@@ -131,7 +144,7 @@ func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold flo
 	return res, nil
 }
 
-func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold float64) (any, error) {
+func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold float64, dos []api.Do, dag bool) (any, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
 			hint := ""
@@ -144,6 +157,13 @@ func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold fl
 	d, err := scm.LoadDataset(path)
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
+	}
+	if m.DataSet() {
+		res, err := api.PredictData(ctx, m, &api.DataRequest{Data: api.FromDataset(d), Do: dos, Threshold: &threshold, DAG: dag})
+		if err != nil {
+			return nil, fmt.Errorf("--data %s: %w", path, err)
+		}
+		return res, nil
 	}
 	res, err := api.PredictDataset(ctx, m, d, threshold)
 	if err != nil {

@@ -27,7 +27,6 @@ func scmCommand() *cli.Command {
 			&cli.IntFlag{Name: "nodes", Value: def.Nodes, Usage: "variables per graph (N ≥ 2)"},
 			&cli.IntFlag{Name: "graphs", Value: 10, Usage: "number of graphs to write"},
 			&cli.Uint64Flag{Name: "seed", Value: 7, Usage: "random seed; fixes every graph and sample"},
-			&cli.Float64Flag{Name: "intervention-frac", Value: def.InterventionFrac, Usage: "fraction q of nodes intervened on (ceil(N·q) distinct targets), in [0, 1]"},
 			&cli.IntFlag{Name: "workers", Usage: "graphs generated in parallel (0: one per core)"},
 		}, priorFlags()...),
 		Action: runSCM,
@@ -90,7 +89,6 @@ func scmConfigFromFlags(c *cli.Context) (scm.Config, error) {
 		return cfg, err
 	}
 	cfg.Nodes = c.Int("nodes")
-	cfg.InterventionFrac = c.Float64("intervention-frac")
 	switch {
 	case cfg.Prior == scm.PriorNotebook && c.IsSet("degree"):
 		return cfg, fmt.Errorf("--degree applies to the er and sf priors; the notebook prior uses --edge-prob")

@@ -9,6 +9,7 @@ import (
 
 	"causeway/contract"
 	"causeway/metrics"
+	"causeway/model"
 	"causeway/nn"
 	"causeway/scm"
 )
@@ -225,6 +226,9 @@ func ScoreDataSets(predict DataSetPredictor, cases []*DataSetCase) (DataSetRepor
 			return DataSetReport{}, fmt.Errorf("data set %d: %w", i, err)
 		}
 		for q, qu := range c.Queries {
+			if c.Effects == nil || math.IsNaN(float64(effect[q*n+(qu.Node+1)%n])) {
+				continue // no truth, or a model that cannot answer this query
+			}
 			s := &unseen
 			if c.Seen[q] {
 				s = &seen
@@ -258,4 +262,59 @@ func (s effectSums) scores() EffectScores {
 	e := EffectScores{Queries: s.queries, MSE: s.sq / float64(s.count), BaselineMSE: s.base / float64(s.count)}
 	e.Ratio = e.MSE / e.BaselineMSE
 	return e
+}
+
+// StatsBaseline is a non-learned data-set predictor built from Model F's
+// statistics (model.DataStats with cfg's floor and clip): the probability
+// of i → j is |Partial_ij| when the data never intervene on i, and the mean
+// of |Partial_ij| and tanh(|Shift_ij|) when they do (a shift of j under
+// do(x_i) makes i an ancestor of j). Its effect is the sample mean shift of
+// the rows matching the query (zero when none match): the baselines of
+// ScoreDataSets.
+func StatsBaseline(cfg model.Config) DataSetPredictor {
+	return func(d *contract.DataSet) ([]float32, []float32, error) {
+		if err := d.Check(0); err != nil {
+			return nil, nil, err
+		}
+		n, rn := d.N, d.R*d.N
+		adj := make([]float32, d.B*n*n)
+		eff := make([]float32, d.B*d.Q*n)
+		for b := range d.B {
+			x, m := make([]float64, rn), make([]float64, rn)
+			for i := range rn {
+				x[i], m[i] = float64(d.Samples[b*rn+i]), float64(d.Intervened[b*rn+i])
+			}
+			st := model.DataSetStats(x, m, d.R, n, cfg.StdFloor, cfg.FeatureClip)
+			for i := range n {
+				for j := range n {
+					p := math.Abs(st.Partial[i*n+j])
+					if st.Count[i] > 0 {
+						p = (p + math.Tanh(math.Abs(st.Shift[i*n+j]))) / 2
+					}
+					p = math.Min(math.Max(p, 1e-6), 1-1e-6)
+					adj[(b*n+i)*n+j] = float32(math.Log(p / (1 - p)))
+				}
+				adj[(b*n+i)*n+i] = contract.DiagLogit
+			}
+			for q := range d.Q {
+				row := (b*d.Q + q) * n
+				k := 0
+				for j := range n {
+					if d.QueryMask[row+j] == 1 {
+						k = j
+					}
+				}
+				copy(eff[row:row+n], f32(st.Effect(make([]float64, n), k, float64(d.QueryValue[b*d.Q+q]), cfg.FeatureClip)))
+			}
+		}
+		return adj, eff, nil
+	}
+}
+
+func f32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
 }
