@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"causeway/contract"
 	"causeway/onnxrt"
@@ -45,6 +46,36 @@ type DataSet struct {
 	Variables  []string    `json:"variables,omitempty"`
 	Rows       [][]float64 `json:"rows"`
 	Intervened [][]Node    `json:"intervened,omitempty"`
+}
+
+// UnmarshalJSON reads a DataSet strictly: a null where a number belongs is
+// an error naming its row and column (encoding/json would read it as 0).
+func (d *DataSet) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Variables  []string     `json:"variables"`
+		Rows       [][]*float64 `json:"rows"`
+		Intervened [][]Node     `json:"intervened"`
+	}
+	if err := decodeStrict(b, &raw); err != nil {
+		return err
+	}
+	d.Variables, d.Intervened, d.Rows = raw.Variables, raw.Intervened, nil
+	if raw.Rows != nil {
+		d.Rows = make([][]float64, len(raw.Rows))
+	}
+	for i, row := range raw.Rows {
+		if row == nil {
+			return fieldErr(fmt.Sprintf("data.rows[%d]", i), "is null: every row is an array of numbers")
+		}
+		d.Rows[i] = make([]float64, len(row))
+		for j, v := range row {
+			if v == nil {
+				return fieldErr(fmt.Sprintf("data.rows[%d][%d]", i, j), "is null: every value must be a number")
+			}
+			d.Rows[i][j] = *v
+		}
+	}
+	return nil
 }
 
 // Do is one intervention do(Variable = Value) whose effect is asked for.
@@ -88,6 +119,10 @@ type DataResponse struct {
 func DecodeData(data []byte) (*DataRequest, error) {
 	var r DataRequest
 	if err := decodeStrict(bytes.TrimSpace(data), &r); err != nil {
+		if msg := err.Error(); strings.Contains(msg, "unknown field") {
+			field, _, _ := strings.Cut(msg[strings.Index(msg, "unknown field"):], " (")
+			return nil, fmt.Errorf("data-set request has an %s (known fields: model, data {variables, rows, intervened}, do [{variable, value}], threshold, dag)", field)
+		}
 		return nil, err
 	}
 	return &r, nil

@@ -93,8 +93,8 @@ func TestLoadParamsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	edits := map[string]func(map[string]safetensors.Tensor, map[string]string){
-		"variant-f": func(_ map[string]safetensors.Tensor, m map[string]string) {
-			m["config"] = strings.Replace(m["config"], `"A"`, `"F"`, 1)
+		"variant-g": func(_ map[string]safetensors.Tensor, m map[string]string) {
+			m["config"] = strings.Replace(m["config"], `"A"`, `"G"`, 1)
 		},
 		"missing": func(ts map[string]safetensors.Tensor, _ map[string]string) { delete(ts, "layer1/norm2/bias") },
 		"wrong-shape": func(ts map[string]safetensors.Tensor, _ map[string]string) {
@@ -116,7 +116,7 @@ func TestLoadParamsErrors(t *testing.T) {
 		{empty, "does not exist"},
 		{garbage, "safetensors"},
 		{truncated, "safetensors"},
-		{filepath.Join(dir, "variant-f.safetensors"), "unknown variant"},
+		{filepath.Join(dir, "variant-g.safetensors"), "unknown variant"},
 		{filepath.Join(dir, "missing.safetensors"), "parameter"},
 		{filepath.Join(dir, "wrong-shape.safetensors"), "shape [2 8]"},
 		{filepath.Join(dir, "nan.safetensors"), "non-finite"},

@@ -188,7 +188,7 @@ func TestBuildRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := c
-	bad.Variant = "F"
+	bad.Variant = "G"
 	if _, err := Build(bad, p, Metadata{}); err == nil || !strings.Contains(err.Error(), "unknown variant") {
 		t.Errorf("unknown variant: %v", err)
 	}

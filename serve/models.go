@@ -32,7 +32,8 @@ type ModelList struct {
 type ModelInfo struct {
 	Name    string `json:"name"`
 	Default bool   `json:"default"`
-	// Variant is the architecture, "A" to "E".
+	// Variant is the architecture, "A" to "F" (F reads whole data sets:
+	// POST /predict with {"data": ...}).
 	Variant string `json:"variant"`
 	// MaxNodes is the largest N the model accepts.
 	MaxNodes int `json:"max_nodes"`
@@ -127,6 +128,9 @@ const modelVersion = "1"
 
 func newModelMetadata(m *onnxrt.Model) ModelMetadata {
 	ins, outs := export.Contract()
+	if m.DataSet() {
+		ins, outs = export.DataSetContract()
+	}
 	tensors := func(specs []export.TensorSpec) []TensorMetadata {
 		out := make([]TensorMetadata, len(specs))
 		for i, t := range specs {

@@ -397,6 +397,9 @@ func (s *Server) infer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if e.m.DataSet() {
+		return s.inferDataSet(c, e, r)
+	}
 	in, names, err := inferInputs(e.m, r)
 	if err != nil {
 		return err
@@ -435,13 +438,17 @@ func (s *Server) infer(c echo.Context) error {
 		}
 		resp.Outputs = append(resp.Outputs, o)
 	}
+	return s.writeInfer(c, &resp, blobs)
+}
+
+// writeInfer writes an infer response: JSON, or with binary outputs the
+// JSON part, then the outputs' bytes, the header saying where the JSON ends.
+func (s *Server) writeInfer(c echo.Context, resp *InferResponse, blobs [][]float32) error {
 	if blobs == nil {
-		return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, &resp) })
+		return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, resp) })
 	}
-	// The JSON part, then the binary outputs; the header says where the
-	// JSON ends.
 	return s.writeEncodedAs(c, http.StatusOK, echo.MIMEOctetStream, func(b []byte) []byte {
-		b = appendInferObject(b, &resp)
+		b = appendInferObject(b, resp)
 		c.Response().Header().Set(InferenceHeaderLength, strconv.Itoa(len(b)))
 		for _, v := range blobs {
 			b = appendFP32(b, v)

@@ -21,6 +21,14 @@ func (s *Server) predict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if api.IsDataRequest(body.Bytes()) {
+		r, err := api.DecodeData(body.Bytes())
+		s.putBuffer(body)
+		if err != nil {
+			return badRequest(err)
+		}
+		return s.predictData(c, r)
+	}
 	req, batch, err := api.DecodeBytes(body.Bytes())
 	s.putBuffer(body)
 	if err != nil {
@@ -32,6 +40,9 @@ func (s *Server) predict(c echo.Context) error {
 	e := s.lookup(req.Model)
 	if e == nil {
 		return s.unknownModel("model", req.Model)
+	}
+	if e.m.DataSet() {
+		return fieldError("model", "%s is a data-set model (Model %s): send {\"data\": {\"rows\": [...], \"intervened\": [...]}} instead of base_samples and int_samples", e.m.Name(), e.m.Config().Variant)
 	}
 	name := e.m.Name()
 	c.Set(modelKey, name)
@@ -101,6 +112,58 @@ func (s *Server) predictBatch(c echo.Context, b *api.BatchRequest) error {
 		}
 	}
 	return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendBatchResponse(b, resp) })
+}
+
+// predictData answers a data-set request (api.DataRequest) with a
+// data-set model: the request's, else the default if it is one, else the
+// first data-set model loaded.
+func (s *Server) predictData(c echo.Context, r *api.DataRequest) error {
+	e := s.lookup(r.Model)
+	if r.Model == "" && !e.m.DataSet() {
+		e = s.defaultDataSet()
+	}
+	if e == nil {
+		if r.Model != "" {
+			return s.unknownModel("model", r.Model)
+		}
+		return fieldError("data", "no data-set model is loaded (loaded: %s); serve a Model F export such as models/model-f.onnx", s.names())
+	}
+	if !e.m.DataSet() {
+		return fieldError("model", "%s is Model %s, which takes sample pairs (base_samples, int_samples), not {\"data\": ...}", e.m.Name(), e.m.Config().Variant)
+	}
+	name := e.m.Name()
+	c.Set(modelKey, name)
+	var resp *api.DataResponse
+	err := s.run(c, func(ctx context.Context) (err error) {
+		start := time.Now()
+		resp, err = api.PredictData(ctx, e.m, r)
+		s.metrics.inference.WithLabelValues(name).Observe(elapsed(start))
+		return err
+	})
+	if err != nil {
+		return runError(err)
+	}
+	for i, row := range resp.Adjacency {
+		if err := finite(fmt.Sprintf("adjacency[%d]", i), row); err != nil {
+			return err
+		}
+	}
+	for i, ef := range resp.Effects {
+		if err := finite(fmt.Sprintf("effects[%d].delta", i), ef.Delta); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// defaultDataSet returns the first data-set model loaded, or nil.
+func (s *Server) defaultDataSet() *entry {
+	for _, e := range s.order {
+		if e.m.DataSet() {
+			return e
+		}
+	}
+	return nil
 }
 
 // unknownModel is the 400 for a "model" field naming no loaded model.
