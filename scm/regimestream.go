@@ -115,11 +115,14 @@ func (w *worker) regimeBatch(cfg RegimeStreamConfig, seed uint64, i int) *Regime
 func (s *RegimeStream) Next() (*RegimeBatch, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.pending[s.next] == nil {
+	for {
 		select {
 		case <-s.done:
 			return nil, ErrClosed
 		default:
+		}
+		if s.pending[s.next] != nil {
+			break
 		}
 		s.cond.Wait()
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -317,4 +318,20 @@ func f32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
+}
+
+// MarshalJSON writes undefined scores (NaN: nothing scored) as null.
+func (e EffectScores) MarshalJSON() ([]byte, error) {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Queries     int      `json:"queries"`
+		MSE         *float64 `json:"mse"`
+		BaselineMSE *float64 `json:"baseline_mse"`
+		Ratio       *float64 `json:"ratio"`
+	}{e.Queries, num(e.MSE), num(e.BaselineMSE), num(e.Ratio)})
 }
