@@ -1,7 +1,6 @@
 package main
 
 import (
-	"causeway/models"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"causeway/models"
 
 	"github.com/urfave/cli/v2"
 

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"causeway/models"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"causeway/models"
 
 	"causeway/model"
 	"causeway/onnxrt"

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"causeway/contract"
 	"causeway/onnxrt"
 )
 
@@ -391,12 +392,12 @@ func (r *Request) labels(n int) []string {
 
 // Inputs converts a validated request to a B=1 executor batch. The target
 // row defaults to the mean of base_samples per variable.
-func (r *Request) Inputs() (onnxrt.Inputs, error) {
+func (r *Request) Inputs() (contract.Pairs, error) {
 	if err := r.Validate(0); err != nil {
-		return onnxrt.Inputs{}, err
+		return contract.Pairs{}, err
 	}
 	s, n := r.Shape()
-	in := onnxrt.Inputs{B: 1, S: s, N: n,
+	in := contract.Pairs{B: 1, S: s, N: n,
 		Base: make([]float32, s*n), Int: make([]float32, s*n),
 		Target: make([]float32, n), Mask: make([]float32, n)}
 	for i := 0; i < s; i++ {
@@ -425,7 +426,7 @@ func (r *Request) Inputs() (onnxrt.Inputs, error) {
 	} else {
 		k, err := r.intervened(n)
 		if err != nil {
-			return onnxrt.Inputs{}, err
+			return contract.Pairs{}, err
 		}
 		in.Mask[k] = 1
 	}
@@ -528,7 +529,7 @@ func PredictBatch(ctx context.Context, m *onnxrt.Model, b *BatchRequest) (*Batch
 	if len(b.Instances) == 0 {
 		return nil, fieldErr("instances", "empty: send at least one request")
 	}
-	ins := make([]onnxrt.Inputs, len(b.Instances))
+	ins := make([]contract.Pairs, len(b.Instances))
 	for i := range b.Instances {
 		r := &b.Instances[i]
 		path := fmt.Sprintf("instances[%d]", i)
@@ -554,7 +555,7 @@ func PredictBatch(ctx context.Context, m *onnxrt.Model, b *BatchRequest) (*Batch
 
 // runGrouped runs B=1 inputs, batching those of equal (S, N) up to
 // MaxBatch per call, and returns each one's outputs.
-func runGrouped(ctx context.Context, m *onnxrt.Model, ins []onnxrt.Inputs) ([]onnxrt.Outputs, error) {
+func runGrouped(ctx context.Context, m *onnxrt.Model, ins []contract.Pairs) ([]onnxrt.Outputs, error) {
 	outs := make([]onnxrt.Outputs, len(ins))
 	groups := map[[2]int][]int{}
 	var order [][2]int
@@ -571,7 +572,7 @@ func runGrouped(ctx context.Context, m *onnxrt.Model, ins []onnxrt.Inputs) ([]on
 			part := idx[:min(len(idx), MaxBatch)]
 			idx = idx[len(part):]
 			s, n := k[0], k[1]
-			b := onnxrt.Inputs{B: len(part), S: s, N: n}
+			b := contract.Pairs{B: len(part), S: s, N: n}
 			for _, i := range part {
 				b.Base = append(b.Base, ins[i].Base...)
 				b.Int = append(b.Int, ins[i].Int...)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"causeway/contract"
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
@@ -177,7 +178,7 @@ func TestInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := onnxrt.Inputs{B: 1, S: 2, N: 2, Base: []float32{1, 10, 3, 20}, Int: []float32{5, 11, 5, 21},
+	want := contract.Pairs{B: 1, S: 2, N: 2, Base: []float32{1, 10, 3, 20}, Int: []float32{5, 11, 5, 21},
 		Target: []float32{2, 15}, Mask: []float32{0, 1}}
 	if got, _ := json.Marshal(in); string(got) != mustJSON(want) {
 		t.Errorf("inputs %s, want %s", got, mustJSON(want))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"causeway/contract"
 	"causeway/onnxrt"
 	"causeway/scm"
 )
@@ -76,7 +77,7 @@ func PredictDataset(ctx context.Context, m *onnxrt.Model, d *scm.Dataset, thresh
 		}
 		mean[j] = float32(sum / float64(obs))
 	}
-	ins := make([]onnxrt.Inputs, len(d.Blocks))
+	ins := make([]contract.Pairs, len(d.Blocks))
 	for k, b := range d.Blocks {
 		if b.Node < 0 || b.Node >= n {
 			return nil, fmt.Errorf("block %d intervenes on variable %d of %d", k, b.Node, n)
@@ -85,7 +86,7 @@ func PredictDataset(ctx context.Context, m *onnxrt.Model, d *scm.Dataset, thresh
 		if s < 2 {
 			return nil, fmt.Errorf("block %d (do(%s = %g)) has %d row; need at least 2", k, d.Names[b.Node], b.Value, b.Rows(n))
 		}
-		in := onnxrt.Inputs{B: 1, S: s, N: n,
+		in := contract.Pairs{B: 1, S: s, N: n,
 			Base: d.Obs[:s*n], Int: b.Data[:s*n],
 			Target: mean, Mask: make([]float32, n)}
 		in.Mask[b.Node] = 1

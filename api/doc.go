@@ -1,7 +1,7 @@
 // Package api defines causeway's prediction requests and responses: the
-// JSON of the REST contract's POST /predict (DESIGN.md), its batch form
+// JSON of the REST contract's POST /predict, its batch form
 // {"instances": [...]} → {"predictions": [...]}, their validation, their
-// conversion to the executor's tensors (onnxrt.Inputs), and predictions
+// conversion to the executor's tensors (contract.Pairs), and predictions
 // for a whole data set in the `causeway scm` CSV layout. It has no HTTP in
 // it: `causeway predict` and `causeway serve` share it.
 //

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"causeway/contract"
+
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
 	"causeway/model"
@@ -80,7 +82,7 @@ func newGraph(cfg model.Config, p model.Params, name string) *graph {
 		names:  map[string]bool{},
 		inits:  map[string]bool{},
 		cached: map[string]string{},
-		base:   model.InputBase,
+		base:   contract.BaseSamples,
 	}
 }
 
@@ -269,7 +271,7 @@ func (b *graph) eye() (eyeN, offDiag, diag string) {
 		return b.node("diagonal", "off_diagonal", "Sub", []string{b.scalar("one", 1), eyeN})
 	})
 	diag = b.once("diag", func() string {
-		return b.node("diagonal", "diag_logits", "Mul", []string{eyeN, b.scalar("diag_logit", model.DiagLogit)})
+		return b.node("diagonal", "diag_logits", "Mul", []string{eyeN, b.scalar("diag_logit", contract.DiagLogit)})
 	})
 	return eyeN, offDiag, diag
 }

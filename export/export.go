@@ -6,20 +6,23 @@
 // The graph is produced by model.Forward itself, on a model.Builder whose
 // tensor handles are ONNX value names, so the exported file computes the
 // same function as the reference and the training renderings. Its inputs
-// and outputs are the tensor contract of DESIGN.md (base_samples,
-// int_samples, target_row, int_mask → delta, adj_logits); its parameters are
+// and outputs are its tensor contract (package contract: base_samples,
+// int_samples, target_row, int_mask → delta, adj_logits for Models A–E;
+// samples, intervened, query_mask, query_value → adj_logits, effect for
+// Model F); its parameters are
 // initializers named as model.Specs names them; the operators it uses are
 // listed by Ops.
 package export
 
 import (
 	"bytes"
-	"causeway/contract"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"causeway/contract"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -73,50 +76,13 @@ const (
 	PropContract      = "contract"
 )
 
-// TensorSpec describes one input or output of an exported model.
-type TensorSpec struct {
-	Name string `json:"name"`
-	// DType is the element type ("float32").
-	DType string `json:"dtype"`
-	// Shape names each dimension: "B" batch, "S" samples, "N" nodes, all dynamic.
-	Shape []string `json:"shape"`
-	// Doc says what the tensor means.
-	Doc string `json:"doc"`
-}
+// Contract returns the inputs and outputs of the sample-pair models' exports
+// (contract.PairSpecs).
+func Contract() (inputs, outputs []contract.Spec) { return contract.PairSpecs() }
 
-// Contract returns the inputs and outputs of every exported model, in
-// order: DESIGN.md's tensor contract.
-func Contract() (inputs, outputs []TensorSpec) {
-	bsn, bn, bnn := []string{"B", "S", "N"}, []string{"B", "N"}, []string{"B", "N", "N"}
-	inputs = []TensorSpec{
-		{model.InputBase, "float32", bsn, "observational samples"},
-		{model.InputInt, "float32", bsn, "samples under one hard intervention"},
-		{model.InputTarget, "float32", bn, "the row whose shift is predicted"},
-		{model.InputMask, "float32", bn, "1 at the intervened node, else 0"},
-	}
-	outputs = []TensorSpec{
-		{model.OutputDelta, "float32", bn, "predicted intervened_row - target_row"},
-		{model.OutputAdj, "float32", bnn, fmt.Sprintf("edge logits; [b][i][j] is the edge i -> j (parent row, child column); the diagonal holds %g (no self-loops)", float64(model.DiagLogit))},
-	}
-	return inputs, outputs
-}
-
-// DataSetContract returns the inputs and outputs of an exported data-set
-// model (Model F), in order: package contract's data-set contract.
-func DataSetContract() (inputs, outputs []TensorSpec) {
-	brn, bqn, bq, bnn := []string{"B", "R", "N"}, []string{"B", "Q", "N"}, []string{"B", "Q"}, []string{"B", "N", "N"}
-	inputs = []TensorSpec{
-		{contract.Samples, "float32", brn, "every row of the data set, observational and interventional"},
-		{contract.Intervened, "float32", brn, "1 where that row's variable was set by a hard intervention; an all-zero row is observational"},
-		{contract.QueryMask, "float32", bqn, "one-hot: the variable of each queried intervention"},
-		{contract.QueryValue, "float32", bq, "the value of each queried intervention"},
-	}
-	outputs = []TensorSpec{
-		{contract.AdjLogits, "float32", bnn, fmt.Sprintf("edge logits from all rows jointly; [b][i][j] is the edge i -> j; the diagonal holds %g", float64(contract.DiagLogit))},
-		{contract.Effect, "float32", bqn, "predicted E[X | do(X_k = v)] - E[X]: the shift of every variable's mean from its observational mean"},
-	}
-	return inputs, outputs
-}
+// DataSetContract returns the inputs and outputs of the data-set models'
+// exports (contract.DataSetSpecs).
+func DataSetContract() (inputs, outputs []contract.Spec) { return contract.DataSetSpecs() }
 
 func (m Metadata) name(c model.Config) string {
 	if m.Name != "" {
@@ -150,7 +116,7 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 	if cfg.Variant.DataSet() {
 		first, second = model.ForwardDataSet[string](b, cfg, contract.Samples, contract.Intervened, contract.QueryMask, contract.QueryValue)
 	} else {
-		first, second = model.Forward[string](b, cfg, model.InputBase, model.InputInt, model.InputTarget, model.InputMask)
+		first, second = model.Forward[string](b, cfg, contract.BaseSamples, contract.IntSamples, contract.TargetRow, contract.IntMask)
 	}
 	if b.err != nil {
 		return nil, fmt.Errorf("export: %w", b.err)
@@ -179,10 +145,10 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 		}
 	}
 
-	var contract bytes.Buffer
-	enc := json.NewEncoder(&contract)
+	var contractJSON bytes.Buffer
+	enc := json.NewEncoder(&contractJSON)
 	enc.SetEscapeHTML(false) // keep "->" readable
-	if err := enc.Encode(map[string][]TensorSpec{"inputs": ins, "outputs": outs}); err != nil {
+	if err := enc.Encode(map[string][]contract.Spec{"inputs": ins, "outputs": outs}); err != nil {
 		return nil, fmt.Errorf("export: contract: %w", err)
 	}
 	props := [][2]string{
@@ -201,7 +167,7 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 		{PropSeed, strconv.FormatUint(meta.Seed, 10)},
 		{PropVersion, meta.Version},
 		{PropConfig, cfg.JSON()},
-		{PropContract, strings.TrimSpace(contract.String())},
+		{PropContract, strings.TrimSpace(contractJSON.String())},
 	}
 	m := &onnx.ModelProto{
 		IrVersion:       IRVersion,
@@ -237,7 +203,7 @@ func docString(c model.Config, name string) string {
 		name, c.Variant, c.DModel, c.Heads, c.Layers, c.FF, c.MaxNodes, eq)
 }
 
-func valueInfo(t TensorSpec) *onnx.ValueInfoProto {
+func valueInfo(t contract.Spec) *onnx.ValueInfoProto {
 	dims := make([]*onnx.TensorShapeProto_Dimension, len(t.Shape))
 	for i, d := range t.Shape {
 		dims[i] = &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: d}}

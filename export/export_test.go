@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"causeway/contract"
+
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
 	"causeway/model"
@@ -68,7 +70,7 @@ func TestBuildStructure(t *testing.T) {
 					t.Errorf("%s: %s is not float32", v, vi.GetName())
 				}
 			}
-			if want := append(slices.Clone(model.InputNames), model.OutputNames...); !slices.Equal(names, want) {
+			if want := append(slices.Clone(contract.PairInputs), contract.PairOutputs...); !slices.Equal(names, want) {
 				t.Errorf("%s: inputs+outputs %v, want %v", v, names, want)
 			}
 			// Every parameter is an initializer of the same name and shape.
@@ -141,7 +143,7 @@ func TestMetadataProps(t *testing.T) {
 	if got != c {
 		t.Errorf("config metadata %+v, want %+v", got, c)
 	}
-	var contract struct{ Inputs, Outputs []TensorSpec }
+	var contract struct{ Inputs, Outputs []contract.Spec }
 	if err := json.Unmarshal([]byte(props[PropContract]), &contract); err != nil {
 		t.Fatalf("contract metadata: %v", err)
 	}

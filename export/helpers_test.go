@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"causeway/contract"
 	"causeway/model"
 	"causeway/model/modeltest"
 )
@@ -17,22 +18,15 @@ func smallConfig(v model.Variant, equivariant bool) model.Config {
 	return modeltest.SmallConfig(v, equivariant)
 }
 
-// batch is one input batch of the tensor contract.
-type batch struct {
-	b, s, n                  int
-	base, intv, target, mask []float32
-}
-
-// randomBatch is modeltest.RandomBatch in this package's batch type.
-func randomBatch(rng *rand.Rand, b, s, n int, guards bool) batch {
-	x := modeltest.RandomBatch(rng, b, s, n, guards)
-	return batch{b: x.B, s: x.S, n: x.N, base: x.Base, intv: x.Int, target: x.Target, mask: x.Mask}
+// randomBatch is modeltest.RandomBatch.
+func randomBatch(rng *rand.Rand, b, s, n int, guards bool) contract.Pairs {
+	return modeltest.RandomBatch(rng, b, s, n, guards)
 }
 
 // reference runs the plain-Go reference backend.
-func reference(t *testing.T, c model.Config, p model.Params, x batch) (delta, adj []float32) {
+func reference(t *testing.T, c model.Config, p model.Params, x contract.Pairs) (delta, adj []float32) {
 	t.Helper()
-	delta, adj, err := model.Predict(c, p, x.base, x.intv, x.target, x.mask, x.b, x.s, x.n)
+	delta, adj, err := model.Predict(c, p, x.Base, x.Int, x.Target, x.Mask, x.B, x.S, x.N)
 	if err != nil {
 		t.Fatal(err)
 	}

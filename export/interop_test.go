@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"causeway/contract"
+
 	"causeway/model"
 	"causeway/model/modeltest"
 )
@@ -62,12 +64,12 @@ func runORT(t *testing.T, dir, node string, jobs []ortJob) []ortResult {
 	return res
 }
 
-func (x batch) job(path string) ortJob {
+func pairJob(path string, x contract.Pairs) ortJob {
 	return ortJob{Model: path, Inputs: map[string]ortTensor{
-		model.InputBase:   {[]int{x.b, x.s, x.n}, x.base},
-		model.InputInt:    {[]int{x.b, x.s, x.n}, x.intv},
-		model.InputTarget: {[]int{x.b, x.n}, x.target},
-		model.InputMask:   {[]int{x.b, x.n}, x.mask},
+		contract.BaseSamples: {[]int{x.B, x.S, x.N}, x.Base},
+		contract.IntSamples:  {[]int{x.B, x.S, x.N}, x.Int},
+		contract.TargetRow:   {[]int{x.B, x.N}, x.Target},
+		contract.IntMask:     {[]int{x.B, x.N}, x.Mask},
 	}}
 }
 
@@ -77,7 +79,7 @@ type parityCase struct {
 	cfg     model.Config
 	params  model.Params
 	path    string
-	batches []batch
+	batches []contract.Pairs
 }
 
 // TestONNXRuntimeParity exports every variant (small, small equivariant and
@@ -130,7 +132,7 @@ func TestONNXRuntimeParity(t *testing.T) {
 	var jobs []ortJob
 	for _, pc := range cases {
 		for _, x := range pc.batches {
-			jobs = append(jobs, x.job(pc.path))
+			jobs = append(jobs, pairJob(pc.path, x))
 		}
 	}
 	start := time.Now()
@@ -145,9 +147,9 @@ func TestONNXRuntimeParity(t *testing.T) {
 			r := res[i]
 			i++
 			wantDelta, wantAdj := reference(t, pc.cfg, pc.params, x)
-			where := fmt.Sprintf("%s B=%d S=%d N=%d", pc.label, x.b, x.s, x.n)
-			worstDelta = math.Max(worstDelta, compare(t, where, model.OutputDelta, r.Outputs[model.OutputDelta], []int{x.b, x.n}, wantDelta, tol))
-			worstAdj = math.Max(worstAdj, compare(t, where, model.OutputAdj, r.Outputs[model.OutputAdj], []int{x.b, x.n, x.n}, wantAdj, tol))
+			where := fmt.Sprintf("%s B=%d S=%d N=%d", pc.label, x.B, x.S, x.N)
+			worstDelta = math.Max(worstDelta, compare(t, where, contract.Delta, r.Outputs[contract.Delta], []int{x.B, x.N}, wantDelta, tol))
+			worstAdj = math.Max(worstAdj, compare(t, where, contract.AdjLogits, r.Outputs[contract.AdjLogits], []int{x.B, x.N, x.N}, wantAdj, tol))
 		}
 		t.Logf("%-20s max |onnxruntime - reference|: delta %.2e, adj_logits %.2e", pc.label, worstDelta, worstAdj)
 		s := summary[pc.cfg.Variant]

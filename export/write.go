@@ -12,6 +12,7 @@ import (
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
 	"causeway/atomicfile"
+	"causeway/contract"
 	"causeway/model"
 )
 
@@ -173,7 +174,7 @@ func TritonConfig(name string) string {
 	b.WriteString("# max_batch_size 0: B is an explicit dynamic dimension of every tensor (-1).\n")
 	fmt.Fprintf(&b, "name: %q\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 0\n", name)
 	ins, outs := Contract()
-	section := func(kind string, specs []TensorSpec) {
+	section := func(kind string, specs []contract.Spec) {
 		fmt.Fprintf(&b, "%s [\n", kind)
 		for i, t := range specs {
 			dims := strings.TrimSuffix(strings.Repeat("-1, ", len(t.Shape)), ", ")

@@ -123,9 +123,6 @@ const (
 	LayerNormEps = 1e-5
 	// StdEps is added to the sample standard deviation, as in the notebook.
 	StdEps = 1e-6
-	// DiagLogit is the logit written on the diagonal of adj_logits: no
-	// self-loops, sigmoid(DiagLogit) == 0 in float32.
-	DiagLogit = -1e4
 	// AttentionBiasScale is Model D's bias scale: (1 - σ(logit)) · (-10).
 	AttentionBiasScale = -10
 )

@@ -1,21 +1,7 @@
 package model
 
-import "fmt"
-
-// Tensor names of the contract (DESIGN.md), shared by training, ONNX and REST.
-const (
-	InputBase   = "base_samples" // [B, S, N] observational samples
-	InputInt    = "int_samples"  // [B, S, N] samples under one hard intervention
-	InputTarget = "target_row"   // [B, N] the row whose shift is predicted
-	InputMask   = "int_mask"     // [B, N] 1 at the intervened node, else 0
-	OutputDelta = "delta"        // [B, N] predicted intervened_row - target_row
-	OutputAdj   = "adj_logits"   // [B, N, N] edge logits, [i][j] is the edge i -> j
-)
-
-// InputNames and OutputNames list the contract's tensors in order.
-var (
-	InputNames  = []string{InputBase, InputInt, InputTarget, InputMask}
-	OutputNames = []string{OutputDelta, OutputAdj}
+import (
+	"fmt"
 )
 
 // Builder renders the architecture in one backend; T is the backend's
@@ -53,7 +39,7 @@ type Builder[T any] interface {
 	Dropout(x T, p float64) T
 	// Add returns a + b for equal shapes.
 	Add(a, b T) T
-	// Bilinear returns p·cᵀ [B,N,N] for p, c [B,N,D], with DiagLogit on the
+	// Bilinear returns p·cᵀ [B,N,N] for p, c [B,N,D], with contract.DiagLogit on the
 	// diagonal (no self-loops).
 	Bilinear(p, c T) T
 	// StructureBias returns Model D's attention bias [B,N,N] from
@@ -103,7 +89,7 @@ type Builder[T any] interface {
 	// axes exchanged: out[(b,i), j] = x[(b,j), i].
 	SwapPairs(x T) T
 	// EdgeLogits returns x [B·N, N, 1] as adj_logits [B,N,N] with
-	// DiagLogit on the diagonal (gradient 0 there).
+	// contract.DiagLogit on the diagonal (gradient 0 there).
 	EdgeLogits(x T) T
 	// QueryRows returns out[(b,q), j] = Σ_i qmask[b,q,i]·x[(b,i), j] [B·Q,
 	// N, K] for x [B·N, N, K] and the data qmask [B,Q,N]: the pair row of

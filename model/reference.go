@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"causeway/contract"
 )
 
 // Array is a dense row-major float64 array: the tensor handle of the
@@ -78,7 +80,8 @@ func Predict(c Config, p Params, base, intv, target, mask []float32, b, s, n int
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := CheckBatch(c, len(base), len(intv), len(target), len(mask), b, s, n); err != nil {
+	in := contract.Pairs{B: b, S: s, N: n, Base: base, Int: intv, Target: target, Mask: mask}
+	if err := in.Check(c.MaxNodes); err != nil {
 		return nil, nil, fmt.Errorf("reference: %w", err)
 	}
 	d, a, err := r.Run(ArrayFrom(base, b, s, n), ArrayFrom(intv, b, s, n), ArrayFrom(target, b, n), ArrayFrom(mask, b, n))
@@ -88,43 +91,11 @@ func Predict(c Config, p Params, base, intv, target, mask []float32, b, s, n int
 	return d.Float32(), a.Float32(), nil
 }
 
-// CheckBatch reports whether a batch of the given sizes fits the model c:
-// b ≥ 1, s ≥ 2 (the sample std needs two samples), 1 ≤ n ≤ MaxNodes, and the
-// flat lengths of base and intv ([B,S,N]) and target and mask ([B,N]) agree
-// with them.
-func CheckBatch(c Config, nBase, nIntv, nTarget, nMask, b, s, n int) error {
-	switch {
-	case b < 1:
-		return fmt.Errorf("batch size %d: need at least 1", b)
-	case s < 2:
-		return fmt.Errorf("%d samples per batch element: need at least 2 for a standard deviation", s)
-	case n < 1:
-		return fmt.Errorf("%d nodes: need at least 1", n)
-	case n > c.MaxNodes:
-		return fmt.Errorf("%d nodes: the model supports at most max_nodes=%d", n, c.MaxNodes)
-	}
-	for _, x := range []struct {
-		name      string
-		got, want int
-		shape     string
-	}{
-		{InputBase, nBase, b * s * n, "[B,S,N]"},
-		{InputInt, nIntv, b * s * n, "[B,S,N]"},
-		{InputTarget, nTarget, b * n, "[B,N]"},
-		{InputMask, nMask, b * n, "[B,N]"},
-	} {
-		if x.got != x.want {
-			return fmt.Errorf("%s has %d values, shape %s = [%d,%d,%d] wants %d", x.name, x.got, x.shape, b, s, n, x.want)
-		}
-	}
-	return nil
-}
-
 // Run runs the forward pass on float64 arrays base, intv [B,S,N] and
 // target, mask [B,N] and returns delta [B,N] and adj_logits [B,N,N].
 func (r *Reference) Run(base, intv, target, mask *Array) (delta, adjLogits *Array, err error) {
 	if len(base.Shape) != 3 {
-		return nil, nil, fmt.Errorf("reference: %s has shape %v, want [B,S,N]", InputBase, base.Shape)
+		return nil, nil, fmt.Errorf("reference: %s has shape %v, want [B,S,N]", contract.BaseSamples, base.Shape)
 	}
 	b, s, n := base.Shape[0], base.Shape[1], base.Shape[2]
 	for _, x := range []struct {
@@ -132,16 +103,17 @@ func (r *Reference) Run(base, intv, target, mask *Array) (delta, adjLogits *Arra
 		a     *Array
 		shape []int
 	}{
-		{InputBase, base, []int{b, s, n}},
-		{InputInt, intv, []int{b, s, n}},
-		{InputTarget, target, []int{b, n}},
-		{InputMask, mask, []int{b, n}},
+		{contract.BaseSamples, base, []int{b, s, n}},
+		{contract.IntSamples, intv, []int{b, s, n}},
+		{contract.TargetRow, target, []int{b, n}},
+		{contract.IntMask, mask, []int{b, n}},
 	} {
 		if !refSameShape(x.a.Shape, x.shape) || len(x.a.Data) != refSize(x.shape) {
 			return nil, nil, fmt.Errorf("reference: %s has shape %v (%d values), want %v", x.name, x.a.Shape, len(x.a.Data), x.shape)
 		}
 	}
-	if err := CheckBatch(r.cfg, len(base.Data), len(intv.Data), len(target.Data), len(mask.Data), b, s, n); err != nil {
+	in := contract.Pairs{B: b, S: s, N: n, Base: toF32(base.Data), Int: toF32(intv.Data), Target: toF32(target.Data), Mask: toF32(mask.Data)}
+	if err := in.Check(r.cfg.MaxNodes); err != nil {
 		return nil, nil, fmt.Errorf("reference: %w", err)
 	}
 	delta, adjLogits = Forward[*Array](r, r.cfg, base, intv, target, mask)
@@ -367,7 +339,7 @@ func (r *Reference) Bilinear(p, c *Array) *Array {
 		for i := 0; i < n; i++ {
 			for j := 0; j < n; j++ {
 				if i == j {
-					out.Data[(bi*n+i)*n+j] = DiagLogit
+					out.Data[(bi*n+i)*n+j] = contract.DiagLogit
 					continue
 				}
 				var dot float64

@@ -122,7 +122,7 @@ func (r *Reference) EdgeLogits(x *Array) *Array {
 	copy(out.Data, x.Data)
 	for bi := range b {
 		for i := range n {
-			out.Data[(bi*n+i)*n+i] = DiagLogit
+			out.Data[(bi*n+i)*n+i] = contract.DiagLogit
 		}
 	}
 	return out

@@ -3,6 +3,8 @@ package model_test
 import (
 	"fmt"
 
+	"causeway/contract"
+
 	"causeway/model"
 )
 
@@ -23,6 +25,6 @@ func ExamplePredict() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(len(delta), len(adj), adj[0] == model.DiagLogit)
+	fmt.Println(len(delta), len(adj), adj[0] == contract.DiagLogit)
 	// Output: 3 9 true
 }

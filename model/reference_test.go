@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"causeway/contract"
 )
 
 // smallConfig is a fast architecture for tests.
@@ -310,9 +312,9 @@ func TestBilinearDiagonal(t *testing.T) {
 	c := &Array{Shape: []int{1, 3, 2}, Data: []float64{2, 3, 4, 5, 6, 7}}
 	y := r.Bilinear(p, c)
 	want := []float64{
-		DiagLogit, 4, 6,
-		3, DiagLogit, 7,
-		5, 9, DiagLogit,
+		contract.DiagLogit, 4, 6,
+		3, contract.DiagLogit, 7,
+		5, 9, contract.DiagLogit,
 	}
 	for i := range want {
 		refNear(t, "bilinear", y.Data[i], want[i], 0)
@@ -322,7 +324,7 @@ func TestBilinearDiagonal(t *testing.T) {
 func TestStructureBiasOrientation(t *testing.T) {
 	r := refWith(Config{}, nil)
 	// adj_logits[0][1] large: edge 0 -> 1, node 0 is a parent of node 1.
-	logits := &Array{Shape: []int{1, 2, 2}, Data: []float64{DiagLogit, 30, -30, DiagLogit}}
+	logits := &Array{Shape: []int{1, 2, 2}, Data: []float64{contract.DiagLogit, 30, -30, contract.DiagLogit}}
 	y := r.StructureBias(logits)
 	refNear(t, "diagonal", y.Data[0], 0, 0)
 	refNear(t, "diagonal", y.Data[3], 0, 0)
@@ -386,8 +388,8 @@ func TestPredictShapes(t *testing.T) {
 			}
 			for b := 0; b < 2; b++ {
 				for i := 0; i < n; i++ {
-					if got := adj[(b*n+i)*n+i]; got != DiagLogit {
-						t.Fatalf("%s N=%d: diagonal %g, want %g", v, n, got, float64(DiagLogit))
+					if got := adj[(b*n+i)*n+i]; got != contract.DiagLogit {
+						t.Fatalf("%s N=%d: diagonal %g, want %g", v, n, got, float64(contract.DiagLogit))
 					}
 				}
 			}

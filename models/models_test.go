@@ -3,6 +3,7 @@ package models
 import (
 	"testing"
 
+	"causeway/contract"
 	"causeway/onnxrt"
 )
 
@@ -17,7 +18,7 @@ func TestDefaultLoadsAndAnswers(t *testing.T) {
 		t.Fatalf("name %q, want %q", m.Name(), DefaultName)
 	}
 	const b, s, n = 1, 30, 6
-	in := onnxrt.Inputs{B: b, S: s, N: n, Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
+	in := contract.Pairs{B: b, S: s, N: n, Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
 		Target: make([]float32, b*n), Mask: make([]float32, b*n)}
 	for i := range in.Base {
 		in.Base[i] = float32(i%7) - 3

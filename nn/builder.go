@@ -3,9 +3,10 @@ package nn
 import (
 	"fmt"
 
-	"causeway/model"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"causeway/model"
 )
 
 // builder renders model.Forward on one gorgonia graph. Its methods panic on

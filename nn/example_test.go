@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"causeway/contract"
 	"causeway/model"
 	"causeway/nn"
 )
@@ -29,8 +30,8 @@ func ExampleNet() {
 		}
 		return x
 	}
-	b := &nn.Batch{B: B, S: S, N: N, Base: fill(B * S * N), Int: fill(B * S * N), Target: fill(B * N),
-		Mask: []float32{1, 0, 0, 0, 0, 0, 1, 0}, Delta: fill(B * N), Adj: make([]float32, B*N*N)}
+	b := &nn.Batch{Pairs: contract.Pairs{B: B, S: S, N: N, Base: fill(B * S * N), Int: fill(B * S * N), Target: fill(B * N),
+		Mask: []float32{1, 0, 0, 0, 0, 0, 1, 0}}, Delta: fill(B * N), Adj: make([]float32, B*N*N)}
 
 	loss, err := net.Step(b, nn.DefaultLossWeights(), 1, rand.New(rand.NewPCG(2, 2)))
 	if err != nil {

@@ -7,60 +7,41 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
-	"causeway/model"
+	"causeway/contract"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"causeway/model"
 )
 
-// Batch is one batch in the tensor contract's row-major layout (see
-// model.InputNames). Base, Int, Target and Mask are the model inputs; Delta
-// and Adj are the training targets (Predict ignores them).
+// Batch is one batch of the sample-pair contract (contract.Pairs, the
+// model inputs) with its training targets Delta and Adj (Predict ignores
+// them).
 type Batch struct {
-	B, S, N int
-	// Base and Int are [B, S, N]: observational and interventional samples.
-	Base, Int []float32
-	// Target and Mask are [B, N]: the query row and the one-hot intervened node.
-	Target, Mask []float32
+	contract.Pairs
 	// Delta is [B, N]: the true intervened row minus the target row.
 	Delta []float32
 	// Adj is [B, N, N]: the true adjacency, Adj[b][i][j] = 1 for the edge i → j.
 	Adj []float32
 }
 
-// check reports the first inconsistency of b with itself and with c;
-// targets says whether Delta and Adj are required.
+// check reports the first inconsistency of b with itself and with c
+// (contract.Pairs.Check); targets says whether Delta and Adj are required.
 func (b *Batch) check(c model.Config, targets bool) error {
+	if err := b.Pairs.Check(c.MaxNodes); err != nil {
+		return err
+	}
+	if !targets {
+		return nil
+	}
 	switch {
-	case b.B < 1:
-		return fmt.Errorf("batch size %d: must be at least 1", b.B)
-	case b.S < 2:
-		return fmt.Errorf("samples %d: the sample std needs at least 2", b.S)
-	case b.N < 1 || b.N > c.MaxNodes:
-		return fmt.Errorf("nodes %d: must be in [1, max_nodes %d]", b.N, c.MaxNodes)
-	case targets && b.N < 2:
+	case b.N < 2:
 		return fmt.Errorf("nodes %d: the loss needs at least 2 (it averages over off-diagonal entries)", b.N)
-	}
-	want := []struct {
-		name string
-		got  int
-		size int
-	}{
-		{model.InputBase, len(b.Base), b.B * b.S * b.N},
-		{model.InputInt, len(b.Int), b.B * b.S * b.N},
-		{model.InputTarget, len(b.Target), b.B * b.N},
-		{model.InputMask, len(b.Mask), b.B * b.N},
-	}
-	if targets {
-		want = append(want, []struct {
-			name string
-			got  int
-			size int
-		}{{"delta target", len(b.Delta), b.B * b.N}, {"adjacency target", len(b.Adj), b.B * b.N * b.N}}...)
-	}
-	for _, w := range want {
-		if w.got != w.size {
-			return fmt.Errorf("%s has %d values, B=%d S=%d N=%d wants %d", w.name, w.got, b.B, b.S, b.N, w.size)
-		}
+	case len(b.Delta) != b.B*b.N:
+		return fmt.Errorf("delta target has %d values, B=%d N=%d wants %d", len(b.Delta), b.B, b.N, b.B*b.N)
+	case len(b.Adj) != b.B*b.N*b.N:
+		return fmt.Errorf("adjacency target has %d values, B=%d N=%d wants %d", len(b.Adj), b.B, b.N, b.B*b.N*b.N)
 	}
 	return nil
 }
@@ -289,10 +270,10 @@ func fillLogistic(z []float32, rng *rand.Rand) {
 
 // load copies the batch into the graph's inputs.
 func (g *graph) load(b *Batch, targets bool) {
-	copy(g.in[model.InputBase].data(), b.Base)
-	copy(g.in[model.InputInt].data(), b.Int)
-	copy(g.in[model.InputTarget].data(), b.Target)
-	copy(g.in[model.InputMask].data(), b.Mask)
+	copy(g.in[contract.BaseSamples].data(), b.Base)
+	copy(g.in[contract.IntSamples].data(), b.Int)
+	copy(g.in[contract.TargetRow].data(), b.Target)
+	copy(g.in[contract.IntMask].data(), b.Mask)
 	if targets {
 		copy(g.in["delta_true"].data(), b.Delta)
 		copy(g.in["adj_true"].data(), b.Adj)
@@ -351,8 +332,8 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 		return n.compile(bd, eg, gr, outputs)
 	}
 	B, S, N := k.b, k.s, k.n
-	base, intv := in(model.InputBase, B, S, N), in(model.InputInt, B, S, N)
-	target, mask := in(model.InputTarget, B, N), in(model.InputMask, B, N)
+	base, intv := in(contract.BaseSamples, B, S, N), in(contract.IntSamples, B, S, N)
+	target, mask := in(contract.TargetRow, B, N), in(contract.IntMask, B, N)
 	gr.delta, gr.adj = model.Forward[*gorgonia.Node](bd, n.cfg, base, intv, target, mask)
 	outputs := gorgonia.Nodes{gr.delta, gr.adj}
 	if k.train {

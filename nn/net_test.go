@@ -6,15 +6,18 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/contract"
+
+	"gonum.org/v1/gonum/mat"
+
 	"causeway/metrics"
 	"causeway/model"
-	"gonum.org/v1/gonum/mat"
 )
 
 // randBatch draws a batch: base ~ N(0,1), intv ~ N(shift, 2) per column,
 // one intervened node per element, a random upper-triangular DAG target.
 func randBatch(r *rand.Rand, B, S, N int) *Batch {
-	b := &Batch{B: B, S: S, N: N}
+	b := &Batch{Pairs: contract.Pairs{B: B, S: S, N: N}}
 	f := func(n int, scale float64) []float32 {
 		x := make([]float32, n)
 		for i := range x {
@@ -94,8 +97,8 @@ func TestShapes(t *testing.T) {
 					t.Fatalf("delta %d, adj %d values; want %d, %d", len(delta), len(adj), 2*N, 2*N*N)
 				}
 				for i := 0; i < 2*N; i++ {
-					if adj[i/N*N*N+i%N*(N+1)] != model.DiagLogit {
-						t.Fatalf("diagonal logit %g, want %g", adj[i/N*N*N+i%N*(N+1)], model.DiagLogit)
+					if adj[i/N*N*N+i%N*(N+1)] != contract.DiagLogit {
+						t.Fatalf("diagonal logit %g, want %g", adj[i/N*N*N+i%N*(N+1)], contract.DiagLogit)
 					}
 				}
 				if !allFinite(delta) || !allFinite(adj) {

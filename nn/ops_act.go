@@ -3,8 +3,9 @@ package nn
 import (
 	"math"
 
-	"causeway/model"
 	"gorgonia.org/gorgonia"
+
+	"causeway/model"
 )
 
 // actOp applies GELU (exact erf form) or ReLU elementwise. In training graphs

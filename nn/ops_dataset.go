@@ -3,7 +3,7 @@ package nn
 import (
 	"gorgonia.org/gorgonia"
 
-	"causeway/model"
+	"causeway/contract"
 )
 
 // Model F's ops. Pair tensors are [B·N, N, K] (see model.Builder).
@@ -40,7 +40,7 @@ func (o *swapOp) SymDiff(_ gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes,
 }
 
 // edgeLogitsOp turns x [B·N, N, 1] into adj_logits [B,N,N] with
-// model.DiagLogit on the diagonal.
+// contract.DiagLogit on the diagonal.
 type edgeLogitsOp struct {
 	opBase
 	c    *gctx
@@ -53,7 +53,7 @@ func (o *edgeLogitsOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	copy(y, f32(vs[0]))
 	for b := range o.b {
 		for i := range o.n {
-			y[(b*o.n+i)*o.n+i] = model.DiagLogit
+			y[(b*o.n+i)*o.n+i] = contract.DiagLogit
 		}
 	}
 	return out, nil

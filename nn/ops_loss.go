@@ -88,7 +88,7 @@ func offDiag(i, n int) bool {
 
 // bceOp is binary cross-entropy with logits in the stable form
 // max(x,0) − x·y + log(1 + e^(−|x|)), averaged over the off-diagonal entries
-// (the diagonal holds model.DiagLogit and is never an edge). Inputs: logits,
+// (the diagonal holds contract.DiagLogit and is never an edge). Inputs: logits,
 // adj [B, N, N].
 type bceOp struct {
 	opBase

@@ -3,8 +3,11 @@ package nn
 import (
 	"math"
 
-	"causeway/model"
+	"causeway/contract"
+
 	"gorgonia.org/gorgonia"
+
+	"causeway/model"
 )
 
 // featuresOp computes the encoder's node features [B, N, 6] (see
@@ -385,7 +388,7 @@ type selectOp struct {
 
 func (o *selectOp) Do(...gorgonia.Value) (gorgonia.Value, error) { return o.src.dense(), nil }
 
-// bilinearOp is L[b] = P_b·C_bᵀ [B, N, N] with model.DiagLogit on the
+// bilinearOp is L[b] = P_b·C_bᵀ [B, N, N] with contract.DiagLogit on the
 // diagonal. Inputs: p, c [B, N, D].
 type bilinearOp struct {
 	opBase
@@ -402,7 +405,7 @@ func (o *bilinearOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		lb := l[b*N*N : (b+1)*N*N]
 		gemm(false, true, N, N, D, 1, p[b*N*D:], D, c[b*N*D:], D, 0, lb, N)
 		for i := 0; i < N; i++ {
-			lb[i*N+i] = model.DiagLogit
+			lb[i*N+i] = contract.DiagLogit
 		}
 	}
 	return out, nil

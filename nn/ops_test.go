@@ -5,8 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"causeway/model"
 	"gorgonia.org/gorgonia"
+
+	"causeway/model"
 )
 
 // Finite-difference tolerance for the float32 ops. The cost Σ R∘y is

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"causeway/contract"
+
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
 	"causeway/export"
@@ -56,7 +58,7 @@ func TestRejects(t *testing.T) {
 	}{
 		{"not onnx", []byte("definitely not a protobuf \xff\xff"), "not an ONNX model"},
 		{"renamed input", mutated(t, func(m *onnx.ModelProto) {
-			findInput(m, model.InputMask).Name = "mask"
+			findInput(m, contract.IntMask).Name = "mask"
 		}), "inputs [base_samples int_samples mask target_row] do not match the contract base_samples, int_samples, target_row, int_mask (missing [int_mask], unexpected [mask])"},
 		{"extra output", mutated(t, func(m *onnx.ModelProto) {
 			m.Graph.Output = append(m.Graph.Output, &onnx.ValueInfoProto{Name: "encoder/features/clip"})
@@ -65,14 +67,14 @@ func TestRejects(t *testing.T) {
 			m.Graph.Output = m.Graph.Output[:1]
 		}), "missing [adj_logits]"},
 		{"int64 input", mutated(t, func(m *onnx.ModelProto) {
-			findInput(m, model.InputTarget).Type.GetTensorType().ElemType = int32(onnx.TensorProto_INT64)
+			findInput(m, contract.TargetRow).Type.GetTensorType().ElemType = int32(onnx.TensorProto_INT64)
 		}), "input target_row is not a float32 tensor"},
 		{"wrong rank", mutated(t, func(m *onnx.ModelProto) {
-			tt := findInput(m, model.InputBase).Type.GetTensorType()
+			tt := findInput(m, contract.BaseSamples).Type.GetTensorType()
 			tt.Shape.Dim = tt.Shape.Dim[:2]
 		}), "input base_samples has rank 2, the contract wants [B,S,N]"},
 		{"fixed dimension", mutated(t, func(m *onnx.ModelProto) {
-			tt := findInput(m, model.OutputAdj).Type.GetTensorType()
+			tt := findInput(m, contract.AdjLogits).Type.GetTensorType()
 			tt.Shape.Dim[1].Value = &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 20}
 		}), "output adj_logits has dimension 1 fixed at 20"},
 		{"opset 12", mutated(t, func(m *onnx.ModelProto) {
@@ -125,15 +127,15 @@ func TestRunValidates(t *testing.T) {
 	short := randomInputs(rng, 2, 5, 4, false)
 	short.Mask = short.Mask[:7]
 	for _, tc := range []struct {
-		in   Inputs
+		in   contract.Pairs
 		want string
 	}{
 		{randomInputs(rng, 1, 5, 9, false), "9 nodes: the model supports at most max_nodes=8"},
 		{randomInputs(rng, 1, 1, 3, false), "need at least 2 for a standard deviation"},
-		{Inputs{B: 0, S: 3, N: 3}, "batch size 0"},
+		{contract.Pairs{B: 0, S: 3, N: 3}, "batch size 0"},
 		{nan, "int_samples[1,2,3] is NaN: inputs must be finite"},
 		{inf, "target_row[1,1] is -Inf"},
-		{short, "int_mask has 7 values, shape [B,N] = [2,5,4] wants 8"},
+		{short, "int_mask has 7 values, shape [B,N] = [2,4] wants 8"},
 	} {
 		if _, err := m.Run(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("B=%d S=%d N=%d: error %v, want it to contain %q", tc.in.B, tc.in.S, tc.in.N, err, tc.want)
@@ -153,7 +155,7 @@ func TestConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
-	var ins []Inputs
+	var ins []contract.Pairs
 	var want []Outputs
 	for i := 0; i < 8; i++ {
 		in := randomInputs(rng, 1+i%3, 6+i, 3+2*i, false)

@@ -142,7 +142,7 @@ func TestDataSetBadInput(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := m.Run(Inputs{}); err == nil || !strings.Contains(err.Error(), "RunDataSet") {
+	if _, err := m.Run(contract.Pairs{}); err == nil || !strings.Contains(err.Error(), "RunDataSet") {
 		t.Errorf("Run on a data-set model: %v", err)
 	}
 

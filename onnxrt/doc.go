@@ -3,9 +3,11 @@
 // `causeway serve`.
 //
 // Load (or LoadBytes, for a go:embed'ed model) parses the file with gonnx's
-// protobuf types, checks it against the tensor contract of DESIGN.md
-// (inputs base_samples, int_samples [B,S,N], target_row, int_mask [B,N];
-// outputs delta [B,N], adj_logits [B,N,N]; float32, B, S and N dynamic),
+// protobuf types, checks it against its tensor contract (package
+// contract: the sample-pair contract of Models A–E, inputs base_samples,
+// int_samples [B,S,N], target_row, int_mask [B,N], outputs delta [B,N],
+// adj_logits [B,N,N]; or the data-set contract of Model F, run by
+// Model.RunDataSet; float32, every dimension dynamic),
 // reads the architecture from its metadata (export.ConfigOf) and compiles
 // the graph into a plan. Model.Run validates a batch (shapes, finite values,
 // N ≤ max_nodes) and executes the plan. A Model is safe for concurrent use.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log"
 
+	"causeway/contract"
+
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
@@ -31,7 +33,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	const s, n = 4, 3
-	in := onnxrt.Inputs{B: 1, S: s, N: n,
+	in := contract.Pairs{B: 1, S: s, N: n,
 		Base:   []float32{0, 1, 2, 1, 2, 3, 0, 2, 1, 1, 1, 1},
 		Int:    []float32{5, 6, 7, 5, 8, 6, 5, 7, 9, 5, 6, 8},
 		Target: []float32{0.5, 1.5, 1.5},
@@ -41,7 +43,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(m.Name(), len(out.Delta), len(out.AdjLogits), out.AdjLogits[0] == model.DiagLogit)
+	fmt.Println(m.Name(), len(out.Delta), len(out.AdjLogits), out.AdjLogits[0] == contract.DiagLogit)
 	// Output: model-a 3 9 true
 }
 
@@ -53,7 +55,7 @@ func ExampleModel_Run_errors() {
 	mp, _ := export.Build(c, p, export.Metadata{})
 	b, _ := export.Marshal(mp)
 	m, _ := onnxrt.LoadBytes("demo", b)
-	_, err := m.Run(onnxrt.Inputs{B: 1, S: 2, N: 5,
+	_, err := m.Run(contract.Pairs{B: 1, S: 2, N: 5,
 		Base: make([]float32, 10), Int: make([]float32, 10), Target: make([]float32, 5), Mask: make([]float32, 5)})
 	fmt.Println(err)
 	// Output: onnxrt: demo: 5 nodes: the model supports at most max_nodes=4

@@ -3,13 +3,13 @@ package onnxrt
 import (
 	"fmt"
 
+	"causeway/contract"
+
 	"github.com/advancedclimatesystems/gonnx"
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/advancedclimatesystems/gonnx/ops"
 	"github.com/advancedclimatesystems/gonnx/ops/opset13"
 	gt "gorgonia.org/tensor"
-
-	"causeway/model"
 )
 
 // gonnxReplaced are the operators OpGetter serves with this package's
@@ -55,15 +55,15 @@ func LoadGonnx(b []byte) (*gonnx.Model, error) {
 
 // RunGonnx runs one batch through a model from LoadGonnx. It checks the
 // slice lengths against the shapes but not the model's limits.
-func RunGonnx(g *gonnx.Model, in Inputs) (Outputs, error) {
+func RunGonnx(g *gonnx.Model, in contract.Pairs) (Outputs, error) {
 	b, s, n := in.B, in.S, in.N
 	for _, x := range []struct {
 		name string
 		got  int
 		want int
 	}{
-		{model.InputBase, len(in.Base), b * s * n}, {model.InputInt, len(in.Int), b * s * n},
-		{model.InputTarget, len(in.Target), b * n}, {model.InputMask, len(in.Mask), b * n},
+		{contract.BaseSamples, len(in.Base), b * s * n}, {contract.IntSamples, len(in.Int), b * s * n},
+		{contract.TargetRow, len(in.Target), b * n}, {contract.IntMask, len(in.Mask), b * n},
 	} {
 		if x.got != x.want || x.want == 0 {
 			return Outputs{}, fmt.Errorf("onnxrt: gonnx: %s has %d values for B=%d S=%d N=%d", x.name, x.got, b, s, n)
@@ -73,10 +73,10 @@ func RunGonnx(g *gonnx.Model, in Inputs) (Outputs, error) {
 		return gt.New(gt.WithShape(shape...), gt.WithBacking(append([]float32(nil), v...)))
 	}
 	res, err := g.Run(gonnx.Tensors{
-		model.InputBase:   feed(in.Base, b, s, n),
-		model.InputInt:    feed(in.Int, b, s, n),
-		model.InputTarget: feed(in.Target, b, n),
-		model.InputMask:   feed(in.Mask, b, n),
+		contract.BaseSamples: feed(in.Base, b, s, n),
+		contract.IntSamples:  feed(in.Int, b, s, n),
+		contract.TargetRow:   feed(in.Target, b, n),
+		contract.IntMask:     feed(in.Mask, b, n),
 	})
 	if err != nil {
 		return Outputs{}, fmt.Errorf("onnxrt: gonnx: %w", err)
@@ -93,10 +93,10 @@ func RunGonnx(g *gonnx.Model, in Inputs) (Outputs, error) {
 		return append([]float32(nil), v.f...), nil
 	}
 	var out Outputs
-	if out.Delta, err = get(model.OutputDelta, b*n); err != nil {
+	if out.Delta, err = get(contract.Delta, b*n); err != nil {
 		return Outputs{}, err
 	}
-	if out.AdjLogits, err = get(model.OutputAdj, b*n*n); err != nil {
+	if out.AdjLogits, err = get(contract.AdjLogits, b*n*n); err != nil {
 		return Outputs{}, err
 	}
 	return out, nil

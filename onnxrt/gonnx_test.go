@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/contract"
 	"causeway/model"
 )
 
@@ -23,7 +24,7 @@ func TestGonnxCrossCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, in := range []Inputs{randomInputs(rng, 2, 10, 5, false), randomInputs(rng, 1, 12, 3, false), randomInputs(rng, 2, 12, 3, true)} {
+			for _, in := range []contract.Pairs{randomInputs(rng, 2, 10, 5, false), randomInputs(rng, 1, 12, 3, false), randomInputs(rng, 2, 12, 3, true)} {
 				want, err := m.Run(in)
 				if err != nil {
 					t.Fatal(err)

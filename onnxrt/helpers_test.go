@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/contract"
 	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
@@ -34,10 +35,9 @@ func exported(t testing.TB, c model.Config, seed uint64) (model.Params, []byte) 
 	return p, b
 }
 
-// randomInputs is modeltest.RandomBatch as executor Inputs.
-func randomInputs(rng *rand.Rand, b, s, n int, guards bool) Inputs {
-	x := modeltest.RandomBatch(rng, b, s, n, guards)
-	return Inputs{B: x.B, S: x.S, N: x.N, Base: x.Base, Int: x.Int, Target: x.Target, Mask: x.Mask}
+// randomInputs is modeltest.RandomBatch.
+func randomInputs(rng *rand.Rand, b, s, n int, guards bool) contract.Pairs {
+	return modeltest.RandomBatch(rng, b, s, n, guards)
 }
 
 // maxDiff returns the largest absolute difference beyond two float32 ulps of b (+Inf on a length

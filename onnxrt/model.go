@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"causeway/contract"
 
 	"github.com/advancedclimatesystems/gonnx"
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -29,16 +30,9 @@ type Model struct {
 	nodes int // ONNX nodes before fusion
 }
 
-// Inputs is one batch in the tensor contract: Base and Int are [B,S,N]
-// row-major, Target and Mask [B,N].
-type Inputs struct {
-	B, S, N                 int
-	Base, Int, Target, Mask []float32
-}
-
 // Outputs are the model's results for one batch: Delta [B,N] and
 // AdjLogits [B,N,N] ([b][i][j] is the logit of the edge i → j; the
-// diagonal holds model.DiagLogit). The slices belong to the caller.
+// diagonal holds contract.DiagLogit). The slices belong to the caller.
 type Outputs struct {
 	Delta, AdjLogits []float32
 }
@@ -150,7 +144,7 @@ func checkContract(g *onnx.GraphProto, dataSet bool) (inputs, outputs []string, 
 	if dataSet {
 		wantIn, wantOut = export.DataSetContract()
 	}
-	check := func(kind string, got []*onnx.ValueInfoProto, want []export.TensorSpec) ([]string, error) {
+	check := func(kind string, got []*onnx.ValueInfoProto, want []contract.Spec) ([]string, error) {
 		byName := map[string]*onnx.ValueInfoProto{}
 		var extra []string
 		for _, v := range got {
@@ -272,34 +266,13 @@ func (m *Model) Plan() string {
 	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), gemm)
 }
 
-// Check validates in against the model without running it: B ≥ 1, S ≥ 2,
-// 1 ≤ N ≤ max_nodes, slice lengths matching the shapes, and finite values.
-func (m *Model) Check(in Inputs) error {
-	if err := model.CheckBatch(m.cfg, len(in.Base), len(in.Int), len(in.Target), len(in.Mask), in.B, in.S, in.N); err != nil {
+// Check validates in against the model without running it (see
+// contract.Pairs.Check, with the model's max_nodes).
+func (m *Model) Check(in contract.Pairs) error {
+	if err := in.Check(m.cfg.MaxNodes); err != nil {
 		return fmt.Errorf("onnxrt: %s: %w", m.name, err)
 	}
-	for k, data := range [4][]float32{in.Base, in.Int, in.Target, in.Mask} {
-		for i, v := range data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				shape := []int{in.B, in.S, in.N}
-				if k >= 2 {
-					shape = []int{in.B, in.N}
-				}
-				return fmt.Errorf("onnxrt: %s: %s%s is %v: inputs must be finite", m.name, model.InputNames[k], index(i, shape), v)
-			}
-		}
-	}
 	return nil
-}
-
-// index formats the flat position i in shape as "[a,b,c]".
-func index(i int, shape []int) string {
-	idx := make([]string, len(shape))
-	for d := len(shape) - 1; d >= 0; d-- {
-		idx[d] = fmt.Sprint(i % shape[d])
-		i /= shape[d]
-	}
-	return "[" + strings.Join(idx, ",") + "]"
 }
 
 // packed reports whether the plan's Linear layers use packed weights.
@@ -313,7 +286,7 @@ func (m *Model) packed() bool {
 }
 
 // Run validates in (see Check) and runs the model on it.
-func (m *Model) Run(in Inputs) (Outputs, error) {
+func (m *Model) Run(in contract.Pairs) (Outputs, error) {
 	return m.RunContext(context.Background(), in)
 }
 
@@ -321,7 +294,7 @@ func (m *Model) Run(in Inputs) (Outputs, error) {
 // each node of the plan (the largest takes milliseconds at the sizes a
 // server admits, so a run stops soon after a deadline instead of holding
 // its core to the end) and then returns an error that wraps ctx.Err().
-func (m *Model) RunContext(ctx context.Context, in Inputs) (Outputs, error) {
+func (m *Model) RunContext(ctx context.Context, in contract.Pairs) (Outputs, error) {
 	if m.cfg.Variant.DataSet() {
 		return Outputs{}, fmt.Errorf("onnxrt: %s is a data-set model (Model %s): run it with RunDataSet", m.name, m.cfg.Variant)
 	}
@@ -338,7 +311,7 @@ func (m *Model) RunContext(ctx context.Context, in Inputs) (Outputs, error) {
 	return out, nil
 }
 
-func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
+func (m *Model) run(ctx context.Context, s *state, in contract.Pairs) (Outputs, error) {
 	p := m.plan
 	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
 		t := &s.vals[p.inputs[i]]
@@ -354,10 +327,10 @@ func (m *Model) run(ctx context.Context, s *state, in Inputs) (Outputs, error) {
 	}
 	delta, adj := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
 	if delta.dtype != dtFloat || !sameShape(delta.shape, []int{in.B, in.N}) {
-		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d]", model.OutputDelta, delta.shape, in.B, in.N)
+		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d]", contract.Delta, delta.shape, in.B, in.N)
 	}
 	if adj.dtype != dtFloat || !sameShape(adj.shape, []int{in.B, in.N, in.N}) {
-		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", model.OutputAdj, adj.shape, in.B, in.N, in.N)
+		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.AdjLogits, adj.shape, in.B, in.N, in.N)
 	}
 	return Outputs{
 		Delta:     append([]float32(nil), delta.f...),

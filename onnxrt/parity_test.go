@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/contract"
 	"causeway/model"
 )
 
@@ -31,7 +32,7 @@ func TestParity(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", v, kind, err)
 			}
-			var batches []Inputs
+			var batches []contract.Pairs
 			for _, n := range []int{3, 20, 50} {
 				for _, bs := range []int{1, 4} {
 					for _, s := range []int{10, 100} {
@@ -86,7 +87,7 @@ func TestUnfused(t *testing.T) {
 			if len(m.plan.nodes) != m.nodes {
 				t.Fatalf("unfused plan has %d kernels for %d nodes", len(m.plan.nodes), m.nodes)
 			}
-			for _, in := range []Inputs{randomInputs(rng, 3, 10, 6, true), randomInputs(rng, 2, 4, 1, false)} {
+			for _, in := range []contract.Pairs{randomInputs(rng, 3, 10, 6, true), randomInputs(rng, 2, 4, 1, false)} {
 				got, err := m.Run(in)
 				if err != nil {
 					t.Fatalf("%s eq=%t N=%d: %v", v, eq, in.N, err)

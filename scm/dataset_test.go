@@ -132,7 +132,7 @@ func TestReport(t *testing.T) {
 	}
 }
 
-// TestNotebookPriorDegenerates reproduces DESIGN.md defect 7: at N = 50 the
+// TestNotebookPriorDegenerates reproduces the notebook's defect 7 (README, defects of the reference notebook): at N = 50 the
 // notebook prior clips a large share of values, and er does not.
 func TestNotebookPriorDegenerates(t *testing.T) {
 	clip := func(prior Prior) float64 {

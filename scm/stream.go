@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"causeway/contract"
 )
 
 // Batch is B episodes with the same N, stacked in the layout of the tensor
@@ -15,12 +17,11 @@ import (
 type Batch struct {
 	// Index is the batch's position in its stream (0, 1, 2, ...).
 	Index int
-	// B episodes of S samples over N nodes.
-	B, S, N int
-	// Base and Int are base_samples and int_samples [B*S*N].
-	Base, Int []float32
-	// Target, Mask and Delta are target_row, int_mask and delta [B*N].
-	Target, Mask, Delta []float32
+	// Pairs holds B episodes of S samples over N nodes: base_samples,
+	// int_samples, target_row and int_mask.
+	contract.Pairs
+	// Delta is the delta target [B*N].
+	Delta []float32
 	// Adj holds the true adjacencies [B*N*N], [b*N*N+i*N+j] = 1 for i → j.
 	Adj []float32
 	// Nodes and Values are each element's intervention do(X_node = value).
@@ -33,9 +34,10 @@ type Batch struct {
 // newBatch allocates a batch of b elements with s samples over n nodes.
 func newBatch(index, b, s, n int) *Batch {
 	return &Batch{
-		Index: index, B: b, S: s, N: n,
-		Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
-		Target: make([]float32, b*n), Mask: make([]float32, b*n), Delta: make([]float32, b*n),
+		Index: index, Pairs: contract.Pairs{B: b, S: s, N: n,
+			Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
+			Target: make([]float32, b*n), Mask: make([]float32, b*n)},
+		Delta: make([]float32, b*n),
 		Adj:   make([]float32, b*n*n),
 		Nodes: make([]int, b), Values: make([]float64, b),
 		BaseRows: make([]int, b), IntRows: make([]int, b),
@@ -61,9 +63,10 @@ func (b *Batch) Head(k int) *Batch {
 	}
 	sn, n, nn := b.S*b.N, b.N, b.N*b.N
 	return &Batch{
-		Index: b.Index, B: k, S: b.S, N: b.N,
-		Base: b.Base[: k*sn : k*sn], Int: b.Int[: k*sn : k*sn],
-		Target: b.Target[: k*n : k*n], Mask: b.Mask[: k*n : k*n], Delta: b.Delta[: k*n : k*n],
+		Index: b.Index, Pairs: contract.Pairs{B: k, S: b.S, N: b.N,
+			Base: b.Base[: k*sn : k*sn], Int: b.Int[: k*sn : k*sn],
+			Target: b.Target[: k*n : k*n], Mask: b.Mask[: k*n : k*n]},
+		Delta: b.Delta[: k*n : k*n],
 		Adj:   b.Adj[: k*nn : k*nn],
 		Nodes: b.Nodes[:k:k], Values: b.Values[:k:k],
 		BaseRows: b.BaseRows[:k:k], IntRows: b.IntRows[:k:k],

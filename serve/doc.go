@@ -1,5 +1,5 @@
 // Package serve is causeway's REST sidecar: it serves exported models
-// (onnxrt.Model) over HTTP with echo, speaking DESIGN.md's REST contract
+// (onnxrt.Model) over HTTP with echo, speaking causeway's REST contract (package api)
 // and the Open Inference Protocol v2 (KServe / Triton), so clients can move
 // between this server and Triton or KServe serving the same .onnx files.
 //

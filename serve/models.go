@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"causeway/contract"
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
@@ -131,7 +132,7 @@ func newModelMetadata(m *onnxrt.Model) ModelMetadata {
 	if m.DataSet() {
 		ins, outs = export.DataSetContract()
 	}
-	tensors := func(specs []export.TensorSpec) []TensorMetadata {
+	tensors := func(specs []contract.Spec) []TensorMetadata {
 		out := make([]TensorMetadata, len(specs))
 		for i, t := range specs {
 			shape := make([]int, len(t.Shape))

@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"causeway/contract"
+
 	"github.com/labstack/echo/v4"
 
 	"causeway/internal/jsonscan"
-	"causeway/model"
 	"causeway/onnxrt"
 )
 
@@ -239,7 +240,7 @@ func jsonType(goType string) string {
 
 // inferInputs checks r against the tensor contract and m and converts it to
 // the executor's inputs; outputs are the names to return.
-func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []string, err error) {
+func inferInputs(m *onnxrt.Model, r *InferRequest) (in contract.Pairs, outputs []string, err error) {
 	if len(r.Inputs) == 0 {
 		return in, nil, fieldError("inputs", "missing: send the four FP32 tensors base_samples [B,S,N], int_samples [B,S,N], target_row [B,N] and int_mask [B,N]")
 	}
@@ -259,7 +260,7 @@ func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []
 	}
 	for k, i := range idx {
 		if i == 0 {
-			return in, nil, fieldError("inputs", "missing %s %s (FP32)", model.InputNames[k], contractShape(k))
+			return in, nil, fieldError("inputs", "missing %s %s (FP32)", contract.PairInputs[k], contractShape(k))
 		}
 	}
 	base := r.Inputs[idx[0]-1]
@@ -280,7 +281,7 @@ func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []
 	case b > math.MaxInt32/s/n:
 		return in, nil, fieldError(bf, "base_samples shape %v is too large", base.Shape)
 	}
-	in = onnxrt.Inputs{B: b, S: s, N: n}
+	in = contract.Pairs{B: b, S: s, N: n}
 	dst := [4]*[]float32{&in.Base, &in.Int, &in.Target, &in.Mask}
 	for k, i := range idx {
 		t := r.Inputs[i-1]
@@ -338,7 +339,7 @@ func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []
 		}
 	}
 	for i, o := range r.Outputs {
-		if o.Name != model.OutputDelta && o.Name != model.OutputAdj {
+		if o.Name != contract.Delta && o.Name != contract.AdjLogits {
 			return in, nil, fieldError(fmt.Sprintf("outputs[%d].name", i), "unknown output %q (the model gives delta and adj_logits)", o.Name)
 		}
 		for j := range i {
@@ -349,13 +350,13 @@ func inferInputs(m *onnxrt.Model, r *InferRequest) (in onnxrt.Inputs, outputs []
 		outputs = append(outputs, o.Name)
 	}
 	if len(outputs) == 0 {
-		outputs = model.OutputNames
+		outputs = contract.PairOutputs
 	}
 	return in, outputs, nil
 }
 
 func inputIndex(name string) int {
-	for k, n := range model.InputNames {
+	for k, n := range contract.PairInputs {
 		if n == name {
 			return k
 		}
@@ -419,17 +420,17 @@ func (s *Server) infer(c echo.Context) error {
 	if err != nil {
 		return runError(err)
 	}
-	if err := finite(model.OutputDelta, out.Delta); err != nil {
+	if err := finite(contract.Delta, out.Delta); err != nil {
 		return err
 	}
-	if err := finite(model.OutputAdj, out.AdjLogits); err != nil {
+	if err := finite(contract.AdjLogits, out.AdjLogits); err != nil {
 		return err
 	}
 	resp := InferResponse{ModelName: name, ModelVersion: modelVersion, ID: r.ID}
 	var blobs [][]float32 // outputs sent as binary data, in order
 	for i, n := range names {
 		o := InferOutput{Name: n, Datatype: "FP32", Shape: []int{in.B, in.N}, Data: out.Delta}
-		if n == model.OutputAdj {
+		if n == contract.AdjLogits {
 			o.Shape, o.Data = []int{in.B, in.N, in.N}, out.AdjLogits
 		}
 		if asBinary[i] {

@@ -356,7 +356,7 @@ func HeldOutGraphs(p scm.Config, n, count int, seed uint64, workers int) ([]*scm
 func Evaluate(net *nn.Net, batches []*scm.Batch) (metrics.Report, error) {
 	var acc metrics.Accumulator
 	for _, b := range batches {
-		delta, logits, err := net.Predict(&nn.Batch{B: b.B, S: b.S, N: b.N, Base: b.Base, Int: b.Int, Target: b.Target, Mask: b.Mask})
+		delta, logits, err := net.Predict(&nn.Batch{Pairs: b.Pairs})
 		if err != nil {
 			return metrics.Report{}, err
 		}

@@ -50,8 +50,7 @@ func (t *pairTrainer) step(rng *rand.Rand, tau float64) (LossParts, int, error) 
 	if err != nil {
 		return LossParts{}, 0, fmt.Errorf("data: %w", err)
 	}
-	loss, err := t.net.Step(&nn.Batch{B: b.B, S: b.S, N: b.N, Base: b.Base, Int: b.Int,
-		Target: b.Target, Mask: b.Mask, Delta: b.Delta, Adj: b.Adj}, t.cfg.Loss, tau, rng)
+	loss, err := t.net.Step(&nn.Batch{Pairs: b.Pairs, Delta: b.Delta, Adj: b.Adj}, t.cfg.Loss, tau, rng)
 	return LossParts{Total: loss.Total, Huber: loss.Huber, BCE: loss.BCE, Acyclic: loss.Acyclic, L1: loss.L1}, b.N, err
 }
 

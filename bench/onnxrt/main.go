@@ -37,6 +37,8 @@ import (
 	"syscall"
 	"time"
 
+	"causeway/contract"
+
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
@@ -61,7 +63,7 @@ type benchCase struct {
 	b       int
 	m       *onnxrt.Model
 	path    string
-	in      onnxrt.Inputs
+	in      contract.Pairs
 	goMS    []float64
 	ortMS   []float64
 	gonnxMS float64
@@ -221,10 +223,10 @@ func run(o options) error {
 			jobs = append(jobs, job{
 				Label: fmt.Sprintf("%s/%d", v, b), Model: path, Warmup: o.warmup, Threads: o.threads,
 				Inputs: map[string]tensor{
-					model.InputBase:   {[]int{b, o.s, o.n}, in.Base},
-					model.InputInt:    {[]int{b, o.s, o.n}, in.Int},
-					model.InputTarget: {[]int{b, o.n}, in.Target},
-					model.InputMask:   {[]int{b, o.n}, in.Mask},
+					contract.BaseSamples: {[]int{b, o.s, o.n}, in.Base},
+					contract.IntSamples:  {[]int{b, o.s, o.n}, in.Int},
+					contract.TargetRow:   {[]int{b, o.n}, in.Target},
+					contract.IntMask:     {[]int{b, o.n}, in.Mask},
 				},
 			})
 		}
@@ -348,9 +350,9 @@ func measure(c *benchCase, index int, rt *ort, o options) error {
 
 // inputs draws one batch of well-scaled columns with one intervened node
 // per element.
-func inputs(b, s, n int) onnxrt.Inputs {
+func inputs(b, s, n int) contract.Pairs {
 	rng := rand.New(rand.NewPCG(uint64(b), uint64(n)))
-	in := onnxrt.Inputs{B: b, S: s, N: n,
+	in := contract.Pairs{B: b, S: s, N: n,
 		Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
 		Target: make([]float32, b*n), Mask: make([]float32, b*n)}
 	for bi := 0; bi < b; bi++ {

@@ -2,7 +2,7 @@
 // reference notebook's (seed_torch.py, run by /usr/bin/python3 in the same
 // process tree, one after the other) and prints a markdown table.
 //
-//	go run ./bench/scm [-nodes 5,20,50] [-seconds 2] [-python /usr/bin/python3] [-reference /work/shared/reference]
+//	go run ./bench/scm [-nodes 5,20,50] [-seconds 2] [-python /usr/bin/python3] -reference DIR
 //
 // Interventional sets: the notebook's SCMGenerator.generate_pipeline (a DAG,
 // 100 base rows and ceil(N/2)·3 interventional sets of 100 rows), against
@@ -54,8 +54,12 @@ func main() {
 	nodesFlag := flag.String("nodes", "5,20,50", "node counts to measure")
 	seconds := flag.Float64("seconds", 2, "seconds per measurement")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch, networkx, pandas and rich")
-	reference := flag.String("reference", "/work/shared/reference", "directory of seed_torch.py")
+	reference := flag.String("reference", os.Getenv("CAUSEWAY_REFERENCE"), "directory of seed_torch.py, the PyTorch copy of the reference notebook (default $CAUSEWAY_REFERENCE; required)")
 	flag.Parse()
+	if *reference == "" {
+		fmt.Fprintln(os.Stderr, "bench: give -reference DIR (or CAUSEWAY_REFERENCE): the directory of seed_torch.py, the PyTorch copy of the reference notebook")
+		os.Exit(2)
+	}
 	var nodes []int
 	for _, f := range strings.Split(*nodesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-ref = os.environ.get("CAUSEWAY_REFERENCE", "/work/shared/reference")
+ref = os.environ["CAUSEWAY_REFERENCE"]  # the directory of seed_torch.py (set by the Go harness)
 sys.path.insert(0, ref)
 
 with contextlib.redirect_stdout(io.StringIO()):

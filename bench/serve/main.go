@@ -60,6 +60,8 @@ import (
 	"syscall"
 	"time"
 
+	"causeway/contract"
+
 	"causeway/api"
 	"causeway/export"
 	"causeway/model"
@@ -190,7 +192,7 @@ func (p *proc) post(client *http.Client) (*http.Response, error) {
 
 // binaryInfer encodes in as an OIP infer request under the binary tensor
 // data extension, asking for binary outputs.
-func binaryInfer(in onnxrt.Inputs) (body []byte, headerLen string, err error) {
+func binaryInfer(in contract.Pairs) (body []byte, headerLen string, err error) {
 	var bin []byte
 	var inputs []map[string]any
 	for i, data := range [][]float32{in.Base, in.Int, in.Target, in.Mask} {
@@ -198,7 +200,7 @@ func binaryInfer(in onnxrt.Inputs) (body []byte, headerLen string, err error) {
 		if i >= 2 {
 			shape = []int{in.B, in.N}
 		}
-		inputs = append(inputs, map[string]any{"name": model.InputNames[i], "datatype": "FP32", "shape": shape,
+		inputs = append(inputs, map[string]any{"name": contract.PairInputs[i], "datatype": "FP32", "shape": shape,
 			"parameters": map[string]any{"binary_data_size": 4 * len(data)}})
 		for _, v := range data {
 			bin = binary.LittleEndian.AppendUint32(bin, math.Float32bits(v))
@@ -496,7 +498,7 @@ func check(client *http.Client, t *proc, want []float32) (float64, error) {
 			return 0, fmt.Errorf("binary answer: %s %q", serve.InferenceHeaderLength, n)
 		}
 		var r serve.InferResponse
-		if err := json.Unmarshal(b[:k], &r); err != nil || len(r.Outputs) == 0 || r.Outputs[0].Name != model.OutputDelta || r.Outputs[0].Parameters == nil {
+		if err := json.Unmarshal(b[:k], &r); err != nil || len(r.Outputs) == 0 || r.Outputs[0].Name != contract.Delta || r.Outputs[0].Parameters == nil {
 			return 0, fmt.Errorf("binary answer: %v %.200s", err, b[:k])
 		}
 		size := r.Outputs[0].Parameters.BinaryDataSize

@@ -3,7 +3,7 @@
 // the same harness, and prints a markdown table.
 //
 //	go run ./bench/train [-rounds 5] [-steps 3] [-variants A,B,C,D,E] [-warmup 2] [-default-threads=true]
-//		[-batches 4] [-seed 1] [-python /usr/bin/python3] [-reference /work/shared/reference]
+//		[-batches 4] [-seed 1] [-python /usr/bin/python3] -reference DIR
 //
 // A step is forward + backward + optimiser update at the notebook's
 // defaults: batch 32, N=20, S=100, d_model 128, 4 layers, 4 heads, FF 2048,
@@ -96,8 +96,12 @@ func main() {
 	pool := flag.Int("batches", 4, "causeway batches drawn before timing and cycled through")
 	seed := flag.Uint64("seed", 1, "seed of causeway's weights, batches and dropout")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch, networkx, pandas and rich")
-	reference := flag.String("reference", "/work/shared/reference", "directory of seed_torch.py")
+	reference := flag.String("reference", os.Getenv("CAUSEWAY_REFERENCE"), "directory of seed_torch.py, the PyTorch copy of the reference notebook (default $CAUSEWAY_REFERENCE; required)")
 	flag.Parse()
+	if *reference == "" {
+		fmt.Fprintln(os.Stderr, "bench: give -reference DIR (or CAUSEWAY_REFERENCE): the directory of seed_torch.py, the PyTorch copy of the reference notebook")
+		os.Exit(2)
+	}
 	if *rounds < 1 || *steps < 1 || *warmup < 1 || *pool < 1 {
 		fatal(errors.New("-rounds, -steps, -warmup and -batches must be at least 1"))
 	}
@@ -263,8 +267,7 @@ func drawBatches(n int, seed uint64) []*nn.Batch {
 		if err != nil {
 			fatal(err)
 		}
-		out[i] = &nn.Batch{B: b.B, S: b.S, N: b.N, Base: b.Base, Int: b.Int,
-			Target: b.Target, Mask: b.Mask, Delta: b.Delta, Adj: b.Adj}
+		out[i] = &nn.Batch{Pairs: b.Pairs, Delta: b.Delta, Adj: b.Adj}
 	}
 	return out
 }

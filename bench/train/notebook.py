@@ -27,7 +27,7 @@ import time
 out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
 sys.stdout = open(os.devnull, "w")
 
-ref = os.environ.get("CAUSEWAY_REFERENCE", "/work/shared/reference")
+ref = os.environ["CAUSEWAY_REFERENCE"]  # the directory of seed_torch.py (set by the Go harness)
 sys.path.insert(0, ref)
 
 with contextlib.redirect_stdout(io.StringIO()):

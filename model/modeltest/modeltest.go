@@ -7,6 +7,7 @@ package modeltest
 import (
 	"math/rand/v2"
 
+	"causeway/contract"
 	"causeway/model"
 )
 
@@ -23,19 +24,12 @@ func SmallConfig(v model.Variant, options bool) model.Config {
 	return c
 }
 
-// Batch is one input batch of the tensor contract: Base and Int are
-// [B, S, N], Target and Mask [B, N].
-type Batch struct {
-	B, S, N                 int
-	Base, Int, Target, Mask []float32
-}
-
 // RandomBatch draws well-scaled columns with one intervened node (set to 8)
 // per element. With guards, column 0 of the base samples is constant (so
 // the std floor acts) and odd targets lie far out (so the feature clip
 // acts).
-func RandomBatch(rng *rand.Rand, b, s, n int, guards bool) Batch {
-	x := Batch{B: b, S: s, N: n,
+func RandomBatch(rng *rand.Rand, b, s, n int, guards bool) contract.Pairs {
+	x := contract.Pairs{B: b, S: s, N: n,
 		Base: make([]float32, b*s*n), Int: make([]float32, b*s*n),
 		Target: make([]float32, b*n), Mask: make([]float32, b*n)}
 	for bi := 0; bi < b; bi++ {
