@@ -22,6 +22,8 @@ type dsStats struct {
 	z, q            string // [B,R,N]
 	corr, corrQZ    string // [B,N,N]
 	corrQQ, partial string
+	pooled          string // [B,N,N], statistics version 2
+	pooledPartial   string
 	count, active   string // [B,N,1]: Count, min(Count,1)
 	shift, intVar   string // [B,N,N]
 	logSD           string // [B,1,N]
@@ -133,20 +135,17 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 	st.corrQQ = cross(wq, st.q, "corr_qq")
 	st.zerosNN = b.node(s, "zeros_NN", "Mul", []string{st.corr, b.scalar("zero_f", 0)})
 
-	// Partial correlations: Newton–Schulz inverse of Corr + ridge·I.
-	a := b.node(s, "ridge", "Add", []string{st.corr, b.node(s, "ridge_eye", "Mul", []string{eye, b.scalar("partial_ridge", model.PartialRidge)})})
-	nf := b.node(s, "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1))
-	diagMean := b.node(s, "diag_mean", "ReduceMean", []string{b.node(s, "diag", "Mul", []string{a, eye})}, attrInts("axes", 1, 2), attrInt("keepdims", 1))
-	tr := b.node(s, "trace", "Mul", []string{b.node(s, "diag_sum_N", "Mul", []string{diagMean, nf}), nf})
-	x := b.node(s, "ns_init", "Div", []string{eye, tr})
-	two := b.node(s, "two_eye", "Mul", []string{eye, b.scalar("two", 2)})
-	for range model.NewtonSchulzSteps {
-		ax := b.node(s, "ns_ax", "MatMul", []string{a, x})
-		x = b.node(s, "ns_x", "MatMul", []string{x, b.node(s, "ns_residual", "Sub", []string{two, ax})})
+	st.partial = b.partialCorrelations(s+"/partial", st.corr, st.onesN)
+	if c.StatsVersion() >= 2 {
+		const p = s + "/pooled"
+		free := b.node(p, "free", "Sub", []string{one, intervened})
+		g := b.node(p, "free_z", "Mul", []string{st.z, free})
+		gram := b.node(p, "gram", "MatMul", []string{b.transpose12(p, "free_z_T", g), g})
+		d := b.reduceLast(p, "gram_diag", b.node(p, "gram_diag_only", "Mul", []string{gram, eye}), st.onesN) // [B,N,1]
+		dd := b.clipBelow(p, "gram_scale_sq", b.node(p, "gram_outer", "Mul", []string{d, b.transpose12(p, "gram_diag_T", d)}), 1e-30)
+		st.pooled = b.node(p, "pooled", "Div", []string{gram, b.node(p, "gram_scale", "Sqrt", []string{dd})})
+		st.pooledPartial = b.partialCorrelations(p+"/partial", st.pooled, st.onesN)
 	}
-	d := b.reduceLast(s, "precision_diag", b.node(s, "precision_diag_only", "Mul", []string{x, eye}), st.onesN) // [B,N,1]
-	dd := b.node(s, "precision_outer", "Mul", []string{d, b.transpose12(s, "precision_diag_T", d)})
-	st.partial = b.node(s, "partial", "Div", []string{b.node(s, "neg_precision", "Sub", []string{b.scalar("zero_f", 0), x}), b.node(s, "precision_scale", "Sqrt", []string{dd})})
 
 	// Interventional statistics.
 	mT := b.transpose12(s, "intervened_T", intervened)              // [B,N,R]
@@ -160,6 +159,26 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 	st.logSD = b.node(s, "log_sd", "Log", []string{st.sd})
 	b.ds = st
 	return st
+}
+
+// partialCorrelations returns −P_ij/√(P_ii P_jj) [B,N,N] for P the
+// Newton–Schulz inverse of corr + PartialRidge·I (model.NewtonSchulzSteps
+// iterations from I/trace).
+func (b *graph) partialCorrelations(s, corr, onesN string) string {
+	eye, _, _ := b.eye()
+	a := b.node(s, "ridge", "Add", []string{corr, b.node(s, "ridge_eye", "Mul", []string{eye, b.scalar("partial_ridge", model.PartialRidge)})})
+	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
+	diagMean := b.node(s, "diag_mean", "ReduceMean", []string{b.node(s, "diag", "Mul", []string{a, eye})}, attrInts("axes", 1, 2), attrInt("keepdims", 1))
+	tr := b.node(s, "trace", "Mul", []string{b.node(s, "diag_sum_N", "Mul", []string{diagMean, nf}), nf})
+	x := b.node(s, "ns_init", "Div", []string{eye, tr})
+	two := b.once("two_eye", func() string { return b.node("diagonal", "two_eye", "Mul", []string{eye, b.scalar("two", 2)}) })
+	for range model.NewtonSchulzSteps {
+		ax := b.node(s, "ns_ax", "MatMul", []string{a, x})
+		x = b.node(s, "ns_x", "MatMul", []string{x, b.node(s, "ns_residual", "Sub", []string{two, ax})})
+	}
+	d := b.reduceLast(s, "precision_diag", b.node(s, "precision_diag_only", "Mul", []string{x, eye}), onesN) // [B,N,1]
+	dd := b.node(s, "precision_outer", "Mul", []string{d, b.transpose12(s, "precision_diag_T", d)})
+	return b.node(s, "partial", "Div", []string{b.node(s, "neg_precision", "Sub", []string{b.scalar("zero_f", 0), x}), b.node(s, "precision_scale", "Sqrt", []string{dd})})
 }
 
 // log1p5 returns log(1 + x)/5.
@@ -185,15 +204,18 @@ func (b *graph) PairFeatures(samples, intervened string) string {
 		b.clamp(s, "log_sd_ratio", b.node(s, "log_sd_diff", "Sub", []string{t("log_sd_T", st.logSD), st.logSD}), clip),
 		bc("is_diagonal", st.eye), b.abs(s, "abs_corr", st.corr), b.abs(s, "abs_partial", st.partial),
 	}
-	if len(ch) != model.PairFeatureCount {
-		b.fail("export: %d pair features, model wants %d", len(ch), model.PairFeatureCount)
+	if b.cfg.StatsVersion() >= 2 {
+		ch = append(ch, st.pooled, st.pooledPartial, b.abs(s, "abs_pooled_partial", st.pooledPartial))
+	}
+	if len(ch) != model.PairFeatureCount(b.cfg) {
+		b.fail("export: %d pair features, model wants %d", len(ch), model.PairFeatureCount(b.cfg))
 	}
 	ax := b.axes(3)
 	for i, x := range ch {
 		ch[i] = b.node(s, "channel", "Unsqueeze", []string{x, ax})
 	}
 	f := b.node(s, "stack", "Concat", ch, attrInt("axis", 3)) // [B,N,N,P]
-	return b.node(s, "pairs", "Reshape", []string{f, b.shapeOf("pair_shape", -1, b.dimN(), model.PairFeatureCount)})
+	return b.node(s, "pairs", "Reshape", []string{f, b.shapeOf("pair_shape", -1, b.dimN(), model.PairFeatureCount(b.cfg))})
 }
 
 // QueryFeatures implements model.Builder.
@@ -237,7 +259,9 @@ type dsQuery struct {
 	u       string // [B,Q,1] clamp((v − Mean_k)/SD_k)
 	v       string // [B,Q,1]
 	matches string // [B,Q,1]
-	matched string // [B,Q,N] mean of z over the matching rows
+	matched string // [B,Q,N] mean of z over the matching rows (version 2: clamp(shift/SD))
+	shift   string // [B,Q,N] version 2: the matched rows' raw mean shift M
+	any     string // [B,Q,1] version 2: min(matches, 1)
 }
 
 func (b *graph) queryStats(samples, intervened, qmask, qvalue string) *dsQuery {
@@ -264,7 +288,15 @@ func (b *graph) queryStats(samples, intervened, qmask, qvalue string) *dsQuery {
 	match := b.node(s, "match", "Mul", []string{mk, b.node(s, "closeness", "Relu", []string{b.node(s, "one_minus", "Sub", []string{b.scalar("one", 1), dist})})})
 	matchT := b.transpose12(s, "match_T", match) // [B,Q,R]
 	q.matches = b.node(s, "matches", "MatMul", []string{matchT, st.onesR})
-	q.matched = b.node(s, "matched_mean", "Div", []string{b.node(s, "matched_sum", "MatMul", []string{matchT, st.z}), b.clipBelow(s, "matches_den", q.matches, 1)})
+	den := b.clipBelow(s, "matches_den", q.matches, 1)
+	if b.cfg.StatsVersion() >= 2 {
+		q.any = b.node(s, "matched_any", "Clip", []string{q.matches, b.scalar("zero_f", 0), b.scalar("one", 1)})
+		m := b.node(s, "matched_raw_mean", "Div", []string{b.node(s, "matched_raw_sum", "MatMul", []string{matchT, samples}), den})
+		q.shift = b.node(s, "matched_shift", "Sub", []string{m, b.node(s, "matched_mean_ref", "Mul", []string{st.mean, q.any})})
+		q.matched = b.clamp(s, "matched_shift_sd", b.node(s, "matched_shift_scaled", "Div", []string{q.shift, st.sd}), clip)
+	} else {
+		q.matched = b.node(s, "matched_mean", "Div", []string{b.node(s, "matched_sum", "MatMul", []string{matchT, st.z}), den})
+	}
 	b.dq = q
 	return q
 }
@@ -302,10 +334,25 @@ func (b *graph) Effect(pred, samples, intervened, qmask, qvalue string) string {
 	const s = "effect"
 	st := b.dataStats(samples, intervened)
 	q := b.queryStats(samples, intervened, qmask, qvalue)
-	p := b.node(s, "pred", "Reshape", []string{pred, b.node(s, "query_shape", "Shape", []string{qmask})}) // [B,Q,N]
-	p = b.node(s, "pred_plus_matched", "Add", []string{p, q.matched})
+	qshape := b.node(s, "query_shape", "Shape", []string{qmask})
 	free := b.node(s, "not_queried", "Sub", []string{b.scalar("one", 1), qmask})
-	y := b.node(s, "scaled", "Mul", []string{b.node(s, "free_sd", "Mul", []string{free, st.sd}), p})
+	var y string
+	if b.cfg.StatsVersion() >= 2 {
+		// pred [B·Q,N,2] → (1 − a)·pred0 + a·pred1 [B,Q,N].
+		p2 := b.node(s, "pred", "Reshape", []string{pred, b.node("dims", "query_shape_2", "Concat", []string{qshape, b.ints("dim_2", 2)}, attrInt("axis", -1))})
+		part := func(c int64) string {
+			sl := b.node(s, intsName("pred", c), "Slice", []string{p2, b.ints(intsName("starts", c), c), b.ints(intsName("ends", c+1), c+1), b.axes(3)})
+			return b.node(s, intsName("pred_squeeze", c), "Squeeze", []string{sl, b.axes(3)})
+		}
+		unseen := b.node(s, "unseen_part", "Mul", []string{part(0), b.node(s, "not_matched", "Sub", []string{b.scalar("one", 1), q.any})})
+		p := b.node(s, "mixed", "Add", []string{unseen, b.node(s, "seen_part", "Mul", []string{part(1), q.any})})
+		y = b.node(s, "scaled", "Mul", []string{b.node(s, "free_sd", "Mul", []string{free, st.sd}), p})
+		y = b.node(s, "plus_matched", "Add", []string{y, b.node(s, "free_matched", "Mul", []string{free, q.shift})})
+	} else {
+		p := b.node(s, "pred", "Reshape", []string{pred, qshape}) // [B,Q,N]
+		p = b.node(s, "pred_plus_matched", "Add", []string{p, q.matched})
+		y = b.node(s, "scaled", "Mul", []string{b.node(s, "free_sd", "Mul", []string{free, st.sd}), p})
+	}
 	fixed := b.node(s, "fixed", "Mul", []string{qmask, b.node(s, "value_minus_mean", "Sub", []string{q.v, st.mean})})
 	return b.node(s, "effect", "Add", []string{y, fixed})
 }

@@ -36,9 +36,12 @@ func TestDataSetONNXRuntimeParity(t *testing.T) {
 	}
 	var jobs []job
 	var ort []ortJob
-	for _, kind := range []string{"small", "default"} {
+	for _, kind := range []string{"small", "small-stats-1", "default"} {
 		c := modeltest.SmallDataSetConfig()
-		if kind == "default" {
+		switch kind {
+		case "small-stats-1":
+			c.Stats = 1
+		case "default":
 			c = model.DefaultConfig(model.VariantF)
 		}
 		p, err := model.Init(c, 11)

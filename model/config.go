@@ -115,7 +115,15 @@ type Config struct {
 	// EffectLayers is the depth of Model F's effect head (pre-LayerNorm
 	// attention over the variables of each query, then a feed-forward).
 	EffectLayers int `json:"effect_layers,omitempty"`
+	// Stats is the version of Model F's data-set statistics (see
+	// DataStats): 1 (0 means 1) or 2, which adds correlations and partial
+	// correlations pooled over every row and takes the matched rows' mean
+	// shift unclamped.
+	Stats int `json:"stats,omitempty"`
 }
+
+// StatsVersion returns Model F's statistics version (Stats; 0 means 1).
+func (c Config) StatsVersion() int { return max(c.Stats, 1) }
 
 // Notebook-fixed constants shared by every rendering.
 const (
@@ -152,7 +160,7 @@ func DefaultConfig(v Variant) Config {
 		// dropout, so that it trains on two cores within an hour.
 		c.DModel, c.Heads, c.Layers, c.FF = 64, 4, 4, 128
 		c.Dropout, c.MaxNodes, c.FeatureClip = 0, 100, 10
-		c.Equivariant, c.EffectLayers = true, 1
+		c.Equivariant, c.EffectLayers, c.Stats = true, 1, LatestStats
 	}
 	return c
 }
@@ -193,6 +201,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("feature_clip %g: must be positive", c.FeatureClip)
 	case c.Variant == VariantF && !c.Equivariant:
 		return fmt.Errorf("model F is permutation-equivariant by construction: equivariant must be true")
+	case c.Variant == VariantF && (c.Stats < 0 || c.Stats > LatestStats):
+		return fmt.Errorf("stats %d: Model F's statistics versions are 1 and %d", c.Stats, LatestStats)
+	case c.Variant != VariantF && c.Stats != 0:
+		return fmt.Errorf("stats %d: the statistics version belongs to Model F", c.Stats)
 	case c.Variant == VariantF && c.EffectLayers < 0:
 		return fmt.Errorf("effect_layers %d: must be ≥ 0", c.EffectLayers)
 	case c.Variant == VariantF && (c.MeanShiftSkip || c.PairStats):

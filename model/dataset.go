@@ -49,7 +49,7 @@ func ForwardDataSet[T any](b Builder[T], c Config, samples, intervened, qmask, q
 // dataSetSpecs lists Model F's parameters.
 func dataSetSpecs(s *specList, c Config) {
 	d := c.DModel
-	s.linear("pair/embed1", PairFeatureCount, d)
+	s.linear("pair/embed1", PairFeatureCount(c), d)
 	s.linear("pair/embed2", d, d)
 	block := func(name string) {
 		s.norm(name+"/attn_norm", d)
@@ -75,5 +75,12 @@ func dataSetSpecs(s *specList, c Config) {
 		ff(p)
 	}
 	s.norm("effect/norm", d)
-	s.linear("effect/out", d, 1)
+	// Zero: a fresh model predicts the sample mean shift for the data's own
+	// interventions and no shift for others, and learns corrections.
+	if c.StatsVersion() >= 2 {
+		s.add(Spec{Name: "effect/out/weight", Shape: []int{d, EffectOutputs(c)}, Init: InitZeros})
+		s.add(Spec{Name: "effect/out/bias", Shape: []int{EffectOutputs(c)}, Init: InitZeros})
+	} else {
+		s.linear("effect/out", d, 1)
+	}
 }

@@ -95,9 +95,10 @@ type Builder[T any] interface {
 	// N, K] for x [B·N, N, K] and the data qmask [B,Q,N]: the pair row of
 	// each query's variable.
 	QueryRows(x, qmask T) T
-	// Effect returns effect [B,Q,N] from the head's output pred [B·Q, N, 1]
-	// as DataStats.Effect specifies: (1 − qmask)·SD_j·(pred + M) + qmask·(v
-	// − Mean_j), M the matched rows' mean shift in SD units.
+	// Effect returns effect [B,Q,N] from the head's output pred [B·Q, N,
+	// EffectOutputs] as DataStats.Effect specifies: a combination of pred
+	// scaled by each variable's SD, plus the matched rows' mean shift, and
+	// v − Mean_k exactly at the queried variable.
 	Effect(pred, samples, intervened, qmask, qvalue T) T
 }
 

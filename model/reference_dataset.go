@@ -57,7 +57,7 @@ func (r *Reference) dataStats(samples, intervened *Array) []*DataStats {
 	b, rows, n := samples.Shape[0], samples.Shape[1], samples.Shape[2]
 	for bi := range b {
 		lo, hi := bi*rows*n, (bi+1)*rows*n
-		r.stats = append(r.stats, DataSetStats(samples.Data[lo:hi], intervened.Data[lo:hi], rows, n, r.cfg.StdFloor, r.cfg.FeatureClip))
+		r.stats = append(r.stats, DataSetStats(r.cfg, samples.Data[lo:hi], intervened.Data[lo:hi], rows, n))
 	}
 	return r.stats
 }
@@ -66,9 +66,10 @@ func (r *Reference) dataStats(samples, intervened *Array) []*DataStats {
 func (r *Reference) PairFeatures(samples, intervened *Array) *Array {
 	st := r.dataStats(samples, intervened)
 	n := samples.Shape[2]
-	out := NewArray(len(st)*n, n, PairFeatureCount)
+	p := PairFeatureCount(r.cfg)
+	out := NewArray(len(st)*n, n, p)
 	for bi, s := range st {
-		copy(out.Data[bi*n*n*PairFeatureCount:], s.PairFeatures(r.cfg.FeatureClip))
+		copy(out.Data[bi*n*n*p:], s.PairFeatures())
 	}
 	return out
 }
@@ -93,7 +94,7 @@ func (r *Reference) QueryFeatures(samples, intervened, qmask, qvalue *Array) *Ar
 		for qi := range q {
 			row := bi*q + qi
 			k := queryNode(qmask.Data[row*n : (row+1)*n])
-			copy(out.Data[row*n*QueryFeatureCount:], s.QueryFeatures(k, qvalue.Data[row], r.cfg.FeatureClip))
+			copy(out.Data[row*n*QueryFeatureCount:], s.QueryFeatures(k, qvalue.Data[row]))
 		}
 	}
 	return out
@@ -160,7 +161,8 @@ func (r *Reference) Effect(pred, samples, intervened, qmask, qvalue *Array) *Arr
 		for qi := range q {
 			row := bi*q + qi
 			k := queryNode(qmask.Data[row*n : (row+1)*n])
-			copy(out.Data[row*n:], s.Effect(pred.Data[row*n:(row+1)*n], k, qvalue.Data[row], r.cfg.FeatureClip))
+			w := EffectOutputs(r.cfg)
+			copy(out.Data[row*n:], s.Effect(pred.Data[row*n*w:(row+1)*n*w], k, qvalue.Data[row]))
 		}
 	}
 	return out

@@ -8,8 +8,6 @@ import "math"
 
 // Statistic sizes and constants of Model F.
 const (
-	// PairFeatureCount is the number of statistics per ordered pair (i, j).
-	PairFeatureCount = 19
 	// QueryFeatureCount is the number of statistics per (query, variable).
 	QueryFeatureCount = 12
 	// PartialRidge is added to the diagonal of the observational
@@ -19,10 +17,33 @@ const (
 	// X ← X(2I − AX), from X = I/tr(A), that invert it (enough for
 	// tr(A)/PartialRidge up to ~1e4 in float32).
 	NewtonSchulzSteps = 18
+	// LatestStats is the newest version of the statistics (Config.Stats).
+	LatestStats = 2
 	// MatchTolerance is the relative tolerance under which an interventional
 	// row's value counts as the queried value: |x − v| < MatchTolerance·(1+|v|).
 	MatchTolerance = 1e-3
 )
+
+// EffectOutputs returns the width of Model F's effect head output per
+// (query, variable): 1 in statistics version 1; 2 in version 2, one
+// prediction for queries the data ran and one for queries they did not
+// (see DataStats.Effect).
+func EffectOutputs(c Config) int {
+	if c.StatsVersion() >= 2 {
+		return 2
+	}
+	return 1
+}
+
+// PairFeatureCount returns the number of statistics per ordered pair (i, j)
+// of a Model F with configuration c: 19 in statistics version 1, 22 in
+// version 2.
+func PairFeatureCount(c Config) int {
+	if c.StatsVersion() >= 2 {
+		return 22
+	}
+	return 19
+}
 
 // DataStats are one data set's statistics (N variables, R rows), computed by
 // DataSetStats; the fields are row-major [N] or [N,N].
@@ -43,6 +64,13 @@ const (
 //	Shift   = Σ_r intervened_ri z_rj / max(Count_i, 1)          (mean of z_j under do(x_i))
 //	IntVar  = clamp(Σ_r intervened_ri z_rj² / max(Count_i, 1) − Shift², 0, FeatureClip)
 //
+// Statistics version 2 also pools every row: with g_rj = z_rj·(1 −
+// intervened_rj) (an intervened value imputed by the reference mean) and G =
+// Σ_r g_ri g_rj,
+//
+//	Pooled        = G_ij / √(G_ii G_jj)      (0 where a variable has no free row)
+//	PooledPartial = the partial correlations of Pooled, as Partial's of Corr
+//
 // IntVar is a variance, not a standard deviation: it is a difference of two
 // moments, and at a constant column (the intervened variable itself) its
 // float32 rounding error of ~1e-6·Shift² would grow to ~1e-3 under a square
@@ -53,17 +81,20 @@ type DataStats struct {
 	Corr, CorrQZ, CorrQQ   []float64
 	Partial, Shift, IntVar []float64
 	Count                  []float64
+	Pooled, PooledPartial  []float64 // version 2
 	RefRows, HasObs        float64
+	cfg                    Config
 	z                      []float64 // [R,N]
 	samples, intervened    []float64 // [R,N]
 }
 
 // DataSetStats computes the statistics of one data set: x and intervened
 // are [r,n] row-major. It is the float64 specification of Model F's
-// statistics (see DataStats); floor and clip are Config.StdFloor and
-// Config.FeatureClip.
-func DataSetStats(x, intervened []float64, r, n int, floor, clip float64) *DataStats {
-	s := &DataStats{N: n, samples: x, intervened: intervened}
+// statistics (see DataStats) for the configuration c (its StdFloor,
+// FeatureClip and statistics version).
+func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
+	floor, clip := c.StdFloor, c.FeatureClip
+	s := &DataStats{N: n, samples: x, intervened: intervened, cfg: c}
 	w := make([]float64, r)
 	var nObs float64
 	for i := range r {
@@ -134,18 +165,31 @@ func DataSetStats(x, intervened []float64, r, n int, floor, clip float64) *DataS
 	}
 	s.Corr, s.CorrQZ, s.CorrQQ = cross(s.z, s.z), cross(q, s.z), cross(q, q)
 
-	a := append([]float64(nil), s.Corr...)
-	tr := 0.0
-	for i := range n {
-		a[i*n+i] += PartialRidge
-		tr += a[i*n+i]
-	}
-	p := NewtonSchulzInverse(a, n, tr)
-	s.Partial = make([]float64, n*n)
-	for i := range n {
-		for j := range n {
-			s.Partial[i*n+j] = -p[i*n+j] / math.Sqrt(p[i*n+i]*p[j*n+j])
+	s.Partial = partialCorrelations(s.Corr, n)
+	if c.StatsVersion() >= 2 {
+		g := make([]float64, r*n)
+		for i, z := range s.z {
+			g[i] = z * (1 - intervened[i])
 		}
+		gram := make([]float64, n*n)
+		for k := range r {
+			gk := g[k*n : (k+1)*n]
+			for i, a := range gk {
+				o := gram[i*n : (i+1)*n]
+				for j, b := range gk {
+					o[j] += a * b
+				}
+			}
+		}
+		s.Pooled = make([]float64, n*n)
+		for i := range n {
+			for j := range n {
+				if d := gram[i*n+i] * gram[j*n+j]; d > 0 {
+					s.Pooled[i*n+j] = gram[i*n+j] / math.Sqrt(d)
+				}
+			}
+		}
+		s.PooledPartial = partialCorrelations(s.Pooled, n)
 	}
 
 	s.Count = make([]float64, n)
@@ -174,6 +218,25 @@ func DataSetStats(x, intervened []float64, r, n int, floor, clip float64) *DataS
 		}
 	}
 	return s
+}
+
+// partialCorrelations returns −P_ij/√(P_ii P_jj) for P the Newton–Schulz
+// inverse of c + PartialRidge·I.
+func partialCorrelations(c []float64, n int) []float64 {
+	a := append([]float64(nil), c...)
+	tr := 0.0
+	for i := range n {
+		a[i*n+i] += PartialRidge
+		tr += a[i*n+i]
+	}
+	p := NewtonSchulzInverse(a, n, tr)
+	out := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			out[i*n+j] = -p[i*n+j] / math.Sqrt(p[i*n+i]*p[j*n+j])
+		}
+	}
+	return out
 }
 
 // NewtonSchulzInverse returns NewtonSchulzSteps iterations X ← X(2I − AX)
@@ -221,8 +284,13 @@ func matMul(dst, a, b []float64, n int) {
 //	9 min(Count_i, 1)   10 min(Count_j, 1)   11 log1p(Count_i)/5   12 log1p(Count_j)/5
 //	13 log1p(RefRows)/5  14 HasObs  15 clamp(log SD_i − log SD_j, ±FeatureClip)
 //	16 1 if i = j        17 |Corr_ij|         18 |Partial_ij|
-func (s *DataStats) PairFeatures(clip float64) []float64 {
-	n, p := s.N, PairFeatureCount
+//
+// and in statistics version 2
+//
+//	19 Pooled_ij         20 PooledPartial_ij  21 |PooledPartial_ij|
+func (s *DataStats) PairFeatures() []float64 {
+	clip := s.cfg.FeatureClip
+	n, p := s.N, PairFeatureCount(s.cfg)
 	out := make([]float64, n*n*p)
 	for i := range n {
 		for j := range n {
@@ -238,6 +306,9 @@ func (s *DataStats) PairFeatures(clip float64) []float64 {
 				f[16] = 1
 			}
 			f[17], f[18] = math.Abs(s.Corr[ij]), math.Abs(s.Partial[ij])
+			if p > 19 {
+				f[19], f[20], f[21] = s.Pooled[ij], s.PooledPartial[ij], math.Abs(s.PooledPartial[ij])
+			}
 		}
 	}
 	return out
@@ -249,23 +320,20 @@ func (s *DataStats) PairFeatures(clip float64) []float64 {
 //
 //	0 u             1 u·Corr_kj      2 qu·CorrQZ_kj   3 Shift_kj
 //	4 Shift_kk      5 min(Count_k, 1)
-//	6 the mean of z_j over the rows matching the query, 7 min(matches, 1),
+//	6 the mean of z_j over the rows matching the query (version 2:
+//	  clamp(M_j/SD_j, ±FeatureClip), M_j the raw mean shift, see Effect),
+//	  7 min(matches, 1),
 //	8 log1p(matches)/5, where a row matches with weight
 //	  intervened_rk · max(0, 1 − |x_rk − v| / (MatchTolerance·(1+|v|)))
 //	9 1 if j = k    10 clamp(log SD_k − log SD_j, ±FeatureClip)   11 IntVar_kj
-func (s *DataStats) QueryFeatures(k int, v, clip float64) []float64 {
+func (s *DataStats) QueryFeatures(k int, v float64) []float64 {
+	clip := s.cfg.FeatureClip
 	n, f := s.N, QueryFeatureCount
 	out := make([]float64, n*f)
 	u := refClamp((v-s.Mean[k])/s.SD[k], -clip, clip)
 	qu := refClamp((u*u-s.MeanSq[k])/s.SDSq[k], -clip, clip)
 	r := len(s.samples) / n
-	tol := MatchTolerance * (1 + math.Abs(v))
-	match := make([]float64, r)
-	matches := 0.0
-	for i := range r {
-		match[i] = s.intervened[i*n+k] * math.Max(0, 1-math.Abs(s.samples[i*n+k]-v)/tol)
-		matches += match[i]
-	}
+	match, matches := s.matches(k, v)
 	for j := range n {
 		kj := k*n + j
 		o := out[j*f : (j+1)*f]
@@ -276,6 +344,9 @@ func (s *DataStats) QueryFeatures(k int, v, clip float64) []float64 {
 			m += match[i] * s.z[i*n+j]
 		}
 		o[6] = m / math.Max(matches, 1)
+		if s.cfg.StatsVersion() >= 2 {
+			o[6] = refClamp(s.matchedShift(match, matches, j)/s.SD[j], -clip, clip)
+		}
 		o[7], o[8] = math.Min(matches, 1), math.Log1p(matches)/5
 		if j == k {
 			o[9] = 1
@@ -286,20 +357,73 @@ func (s *DataStats) QueryFeatures(k int, v, clip float64) []float64 {
 	return out
 }
 
+// matches returns each row's weight of matching do(x_k = v),
+// intervened_rk·max(0, 1 − |x_rk − v|/(MatchTolerance·(1+|v|))), and their sum.
+func (s *DataStats) matches(k int, v float64) (match []float64, total float64) {
+	n := s.N
+	tol := MatchTolerance * (1 + math.Abs(v))
+	match = make([]float64, len(s.samples)/n)
+	for i := range match {
+		match[i] = s.intervened[i*n+k] * math.Max(0, 1-math.Abs(s.samples[i*n+k]-v)/tol)
+		total += match[i]
+	}
+	return match, total
+}
+
+// matchedShift is M_j = Σ_r match_r x_rj / max(matches, 1) − Mean_j·min(matches, 1):
+// the raw mean shift of variable j over the rows matching a query (0 when
+// none match).
+func (s *DataStats) matchedShift(match []float64, matches float64, j int) float64 {
+	n := s.N
+	m := 0.0
+	for i, w := range match {
+		m += w * s.samples[i*n+j]
+	}
+	return m/math.Max(matches, 1) - s.Mean[j]*math.Min(matches, 1)
+}
+
 // Effect returns the effect of do(x_k = v) on every variable [N] from the
-// effect head's output pred [N] (a correction, in units of each variable's
-// SD, to the sample mean shift of the rows that match the query):
-// SD_j·(pred_j + M_j) for j ≠ k, with M_j QueryFeatures' channel 6 (0 when
-// no row matches), and exactly v − Mean_k for j = k.
-func (s *DataStats) Effect(pred []float64, k int, v, clip float64) []float64 {
-	f := s.QueryFeatures(k, v, clip)
-	out := make([]float64, s.N)
-	for j := range s.N {
-		if j == k {
-			out[j] = v - s.Mean[j]
-		} else {
-			out[j] = s.SD[j] * (pred[j] + f[j*QueryFeatureCount+6])
+// effect head's output pred [N, EffectOutputs], a correction in units of
+// each variable's SD to the sample mean shift of the rows that match the
+// query: for j ≠ k, SD_j·(pred_j + z_j) in statistics version 1 (z_j:
+// QueryFeatures' channel 6, the matched rows' clamped mean z), and
+// SD_j·((1 − a)·pred_j0 + a·pred_j1) + M_j in version 2 (a = min(matches,
+// 1): the first output answers queries the data did not run, the second
+// corrects the raw mean shift M_j of the rows that did; M_j = 0 when no row
+// matches); exactly v − Mean_k for j = k.
+func (s *DataStats) Effect(pred []float64, k int, v float64) []float64 {
+	scale, out := s.EffectAffine(k, v)
+	w := len(scale) / s.N
+	for j := range out {
+		for c := range w {
+			out[j] += scale[j*w+c] * pred[j*w+c]
 		}
 	}
 	return out
+}
+
+// EffectAffine returns Effect as the affine map it is: effect_j =
+// Σ_c scale[j,c]·pred[j,c] + fixed_j, scale [N, EffectOutputs].
+func (s *DataStats) EffectAffine(k int, v float64) (scale, fixed []float64) {
+	n, w := s.N, EffectOutputs(s.cfg)
+	scale, fixed = make([]float64, n*w), make([]float64, n)
+	var f []float64
+	match, matches := s.matches(k, v)
+	if w == 1 {
+		f = s.QueryFeatures(k, v)
+	}
+	a := math.Min(matches, 1)
+	for j := range n {
+		switch {
+		case j == k:
+			fixed[j] = v - s.Mean[j]
+		case w == 2:
+			scale[2*j], scale[2*j+1] = s.SD[j]*(1-a), s.SD[j]*a
+			fixed[j] = s.matchedShift(match, matches, j)
+		default:
+			scale[j] = s.SD[j]
+			fixed[j] = s.SD[j] * f[j*QueryFeatureCount+6]
+		}
+	}
+	return scale, fixed
 }

@@ -40,7 +40,8 @@ type DataSetElement struct {
 //	Total   = DAG·BCE + Acyclic·Acyclicity + L1·L1 + Effect·EffectMSE
 //	EffectMSE = mean over the (query, variable ≠ queried) pairs of
 //	           ((effect − true effect)/SD_j)², the true effect clamped to
-//	           ±FeatureClip·SD_j
+//	           within ±FeatureClip·SD_j of the head's zero point (the
+//	           matched rows' mean shift, see model.DataStats.Effect)
 type DataSetLoss struct {
 	Total, BCE, Acyclic, L1, EffectMSE float64
 }
@@ -99,21 +100,16 @@ type dataInputs struct {
 func (c *DataSetBatch) inputs(cfg model.Config, i int) dataInputs {
 	e := c.Sets[i]
 	n, q := c.N, c.Q
-	st := model.DataSetStats(f64(e.Samples), f64(e.Intervened), e.R, n, cfg.StdFloor, cfg.FeatureClip)
-	in := dataInputs{pair: f32s(st.PairFeatures(cfg.FeatureClip)), query: make([]float32, 0, q*n*model.QueryFeatureCount),
-		scale: make([]float32, q*n), fixed: make([]float32, q*n), sd: st.SD}
+	st := model.DataSetStats(cfg, f64(e.Samples), f64(e.Intervened), e.R, n)
+	w := model.EffectOutputs(cfg)
+	in := dataInputs{pair: f32s(st.PairFeatures()), query: make([]float32, 0, q*n*model.QueryFeatureCount),
+		scale: make([]float32, q*n*w), fixed: make([]float32, q*n), sd: st.SD}
 	for qi, k := range e.QueryNodes {
 		v := float64(e.QueryValues[qi])
-		qf := st.QueryFeatures(k, v, cfg.FeatureClip)
-		in.query = append(in.query, f32s(qf)...)
-		for j := range n {
-			if j == k {
-				in.fixed[qi*n+j] = float32(v - st.Mean[j])
-			} else {
-				in.scale[qi*n+j] = float32(st.SD[j])
-				in.fixed[qi*n+j] = float32(st.SD[j] * qf[j*model.QueryFeatureCount+6])
-			}
-		}
+		in.query = append(in.query, f32s(st.QueryFeatures(k, v))...)
+		scale, fixed := st.EffectAffine(k, v)
+		copy(in.fixed[qi*n:], f32s(fixed))
+		copy(in.scale[qi*n*w:], f32s(scale))
 	}
 	return in
 }
@@ -145,13 +141,14 @@ func (g *graph) loadDataSet(cfg model.Config, b *DataSetBatch, targets bool) {
 	if targets {
 		effT, effW, adjT = g.in["effect_true"].data(), g.in["effect_weight"].data(), g.in["adj_true"].data()
 	}
-	pf, qf := n*n*model.PairFeatureCount, q*n*model.QueryFeatureCount
+	pf, qf := n*n*model.PairFeatureCount(cfg), q*n*model.QueryFeatureCount
 	parFor(b.B, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			in := b.inputs(cfg, i)
 			copy(pair[i*pf:(i+1)*pf], in.pair)
 			copy(query[i*qf:(i+1)*qf], in.query)
-			copy(scale[i*q*n:(i+1)*q*n], in.scale)
+			w := model.EffectOutputs(cfg)
+			copy(scale[i*q*n*w:(i+1)*q*n*w], in.scale)
 			copy(fixed[i*q*n:(i+1)*q*n], in.fixed)
 			m := qmask[i*q*n : (i+1)*q*n]
 			clear(m)
@@ -171,8 +168,11 @@ func (g *graph) loadDataSet(cfg model.Config, b *DataSetBatch, targets bool) {
 						effT[idx], effW[idx] = 0, 0
 						continue
 					}
-					sd := float32(in.sd[j])
-					effT[idx] = min(max(e.Effect[qi*n+j], -float32(clip)*sd), float32(clip)*sd)
+					// The target's distance from the head's zero point (the
+					// matched rows' mean shift) is clamped, so a shift of
+					// many SDs is neither cut nor fought.
+					sd, base := float32(in.sd[j]), fixed[idx]
+					effT[idx] = base + min(max(e.Effect[qi*n+j]-base, -float32(clip)*sd), float32(clip)*sd)
 					effW[idx] = 1 / (sd * sd)
 				}
 			}
@@ -245,9 +245,9 @@ func (n *Net) buildDataSet(bd *builder, gr *graph, k graphKey) (outputs gorgonia
 		return node
 	}
 	B, Q, N := k.b, k.s, k.n
-	bd.pairs = in("pair_features", B*N, N, model.PairFeatureCount)
+	bd.pairs = in("pair_features", B*N, N, model.PairFeatureCount(n.cfg))
 	bd.queries = in("query_features", B*Q, N, model.QueryFeatureCount)
-	bd.scale, bd.fixed = in("effect_scale", B, Q, N), in("effect_fixed", B, Q, N)
+	bd.scale, bd.fixed = in("effect_scale", B, Q, N, model.EffectOutputs(n.cfg)), in("effect_fixed", B, Q, N)
 	qmask := in(contract.QueryMask, B, Q, N)
 	var none *gorgonia.Node
 	gr.adj, gr.delta = model.ForwardDataSet[*gorgonia.Node](bd, n.cfg, none, none, qmask, none)
@@ -311,7 +311,7 @@ func (bd *builder) QueryRows(x, qmask *gorgonia.Node) *gorgonia.Node {
 // Effect implements model.Builder: scale·pred + fixed from the graph's
 // effect_scale and effect_fixed inputs.
 func (bd *builder) Effect(pred, _, _, _, _ *gorgonia.Node) *gorgonia.Node {
-	s := bd.scale.Shape()
-	op := &effectOp{opBase: bd.c.base("effect", []int{3, 3, 3}, []bool{bd.needs[pred], false, false}, s...), c: bd.c}
+	s := bd.fixed.Shape()
+	op := &effectOp{opBase: bd.c.base("effect", []int{3, 4, 3}, []bool{bd.needs[pred], false, false}, s...), c: bd.c, k: bd.scale.Shape()[3]}
 	return bd.out(op, pred, bd.scale, bd.fixed)
 }

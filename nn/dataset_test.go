@@ -39,16 +39,23 @@ func regimeBatch(t testing.TB, b, n, q int, seed uint64) *DataSetBatch {
 }
 
 func TestDataSetPredictMatchesReference(t *testing.T) {
-	cfg := smallF()
-	p, err := model.Init(cfg, 3)
-	if err != nil {
-		t.Fatal(err)
+	for _, version := range []int{1, model.LatestStats} {
+		cfg := smallF()
+		cfg.Stats = version
+		p, err := model.Init(cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, err := NewNet(cfg, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		predictMatchesReference(t, cfg, p, net)
 	}
-	net, err := NewNet(cfg, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{3, 7} {
+}
+
+func predictMatchesReference(t *testing.T, cfg model.Config, p model.Params, net *Net) {
+	for _, n := range []int{3, 7, 12} {
 		b := regimeBatch(t, 1, n, 3, uint64(n))
 		adj, eff, err := net.PredictDataSet(b)
 		if err != nil {

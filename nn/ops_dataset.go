@@ -155,12 +155,13 @@ func (o *queryRowsGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// effectOp is effect [B,Q,N] = scale·pred + fixed for pred [B·Q, N, 1] and
-// the data scale = (1 − qmask)·SD_j and fixed = qmask·(v − Mean_j) + (1 −
-// qmask)·SD_j·M_j (see model.DataStats.Effect).
+// effectOp is effect[i] = Σ_k scale[i,k]·pred[i,k] + fixed[i] for pred
+// [B·Q, N, K] and the data scale [B,Q,N,K] and fixed [B,Q,N]: the affine
+// map of model.DataStats.Effect from the head's output to the effect.
 type effectOp struct {
 	opBase
 	c *gctx
+	k int
 }
 
 func (o *effectOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
@@ -168,27 +169,34 @@ func (o *effectOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := o.out.dense()
 	y := out.Float32s()
 	for i := range y {
-		y[i] = s[i]*p[i] + f[i]
+		v := f[i]
+		for k := range o.k {
+			v += s[i*o.k+k] * p[i*o.k+k]
+		}
+		y[i] = v
 	}
 	return out, nil
 }
 
 func (o *effectOp) SymDiff(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
 	return grads(o.diff, func() *gorgonia.Node {
-		op := &effectGradOp{opBase: o.c.base("effectGrad", []int{3, 3}, nil, in[0].Shape()...)}
+		op := &effectGradOp{opBase: o.c.base("effectGrad", []int{3, 4}, nil, in[0].Shape()...), k: o.k}
 		return apply(op, g, in[1])
 	}), nil
 }
 
-// effectGradOp is g·scale, shaped as pred.
-type effectGradOp struct{ opBase }
+// effectGradOp is dpred[i,k] = g[i]·scale[i,k], shaped as pred.
+type effectGradOp struct {
+	opBase
+	k int
+}
 
 func (o *effectGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	g, s := f32(vs[0]), f32(vs[1])
 	out := o.out.dense()
 	y := out.Float32s()
 	for i := range y {
-		y[i] = g[i] * s[i]
+		y[i] = g[i/o.k] * s[i]
 	}
 	return out, nil
 }

@@ -15,9 +15,12 @@ import (
 // unfused plans) against model.PredictDataSet on mixed, observational-only
 // and multi-target data sets.
 func TestDataSetParity(t *testing.T) {
-	for _, kind := range []string{"small", "default"} {
+	for _, kind := range []string{"small", "small-stats-1", "default"} {
 		c := modeltest.SmallDataSetConfig()
-		if kind == "default" {
+		switch kind {
+		case "small-stats-1":
+			c.Stats = 1
+		case "default":
 			c = model.DefaultConfig(model.VariantF)
 		}
 		p, b := exported(t, c, 5)

@@ -285,7 +285,7 @@ func StatsBaseline(cfg model.Config) DataSetPredictor {
 			for i := range rn {
 				x[i], m[i] = float64(d.Samples[b*rn+i]), float64(d.Intervened[b*rn+i])
 			}
-			st := model.DataSetStats(x, m, d.R, n, cfg.StdFloor, cfg.FeatureClip)
+			st := model.DataSetStats(cfg, x, m, d.R, n)
 			for i := range n {
 				for j := range n {
 					p := math.Abs(st.Partial[i*n+j])
@@ -305,7 +305,7 @@ func StatsBaseline(cfg model.Config) DataSetPredictor {
 						k = j
 					}
 				}
-				copy(eff[row:row+n], f32(st.Effect(make([]float64, n), k, float64(d.QueryValue[b*d.Q+q]), cfg.FeatureClip)))
+				copy(eff[row:row+n], f32(st.Effect(make([]float64, n), k, float64(d.QueryValue[b*d.Q+q]))))
 			}
 		}
 		return adj, eff, nil
