@@ -2,7 +2,9 @@ package export
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"causeway/contract"
@@ -77,5 +79,35 @@ func TestDataSetONNXRuntimeParity(t *testing.T) {
 		a := compare(t, j.label, contract.AdjLogits, res[i].Outputs[contract.AdjLogits], []int{d.B, d.N, d.N}, j.adj, tol)
 		e := compare(t, j.label, contract.Effect, res[i].Outputs[contract.Effect], []int{d.B, d.Q, d.N}, j.eff, tol)
 		t.Logf("%s: adj %.2g effect %.2g", j.label, a, e)
+	}
+}
+
+// TestDataSetTritonConfig writes a data-set model's Triton repository: its
+// config.pbtxt lists the data-set contract's tensors.
+func TestDataSetTritonConfig(t *testing.T) {
+	c := modeltest.SmallDataSetConfig()
+	p, err := model.Init(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(c, p, Metadata{Name: "model-f", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	if _, err := Write(m, Target{TritonRepo: repo, Name: "model-f"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(repo, "model-f", "config.pbtxt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(append([]string(nil), contract.DataSetInputs...), contract.DataSetOutputs...) {
+		if !strings.Contains(string(cfg), fmt.Sprintf("name: %q", name)) {
+			t.Errorf("config.pbtxt lacks %s:\n%s", name, cfg)
+		}
+	}
+	if strings.Contains(string(cfg), "base_samples") {
+		t.Errorf("config.pbtxt lists the sample-pair contract:\n%s", cfg)
 	}
 }

@@ -34,7 +34,7 @@ func ExampleBuild() {
 
 // ExampleTritonConfig prints the head of a Triton model configuration.
 func ExampleTritonConfig() {
-	lines := strings.Split(export.TritonConfig("model-a"), "\n")
+	lines := strings.Split(export.TritonConfig("model-a", false), "\n")
 	fmt.Println(strings.Join(lines[1:6], "\n"))
 	// Output:
 	// # max_batch_size 0: B is an explicit dynamic dimension of every tensor (-1).

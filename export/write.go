@@ -89,7 +89,7 @@ func Write(m *onnx.ModelProto, t Target) ([]string, error) {
 		}
 		files = append(files,
 			file{filepath.Join(dir, "1", "model.onnx"), data},
-			file{filepath.Join(dir, "config.pbtxt"), []byte(TritonConfig(t.Name))})
+			file{filepath.Join(dir, "config.pbtxt"), []byte(TritonConfig(t.Name, dataSetModel(m)))})
 	}
 
 	staged := make([]*atomicfile.File, 0, len(files))
@@ -166,14 +166,18 @@ func mkdirs(dir string) ([]string, error) {
 // for each dynamic dimension, B included: a request carries its own batch,
 // the N of a batch is fixed by its graph, and requests with different N
 // cannot be merged, so Triton's implicit batch dimension and dynamic batcher
-// do not apply. Clients send [B,S,N] and [B,N] tensors exactly as to the
-// .onnx file and to causeway serve's Open Inference Protocol endpoint.
-func TritonConfig(name string) string {
+// do not apply. Clients send the tensors of the model's contract (the
+// data-set contract when dataSet) exactly as to the .onnx file and to
+// causeway serve's Open Inference Protocol endpoint.
+func TritonConfig(name string, dataSet bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by causeway export: a Triton / KServe model configuration for %s.\n", name)
 	b.WriteString("# max_batch_size 0: B is an explicit dynamic dimension of every tensor (-1).\n")
 	fmt.Fprintf(&b, "name: %q\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 0\n", name)
 	ins, outs := Contract()
+	if dataSet {
+		ins, outs = DataSetContract()
+	}
 	section := func(kind string, specs []contract.Spec) {
 		fmt.Fprintf(&b, "%s [\n", kind)
 		for i, t := range specs {
@@ -189,6 +193,12 @@ func TritonConfig(name string) string {
 	section("input", ins)
 	section("output", outs)
 	return b.String()
+}
+
+// dataSetModel reports whether m's metadata names a data-set variant.
+func dataSetModel(m *onnx.ModelProto) bool {
+	c, err := ConfigOf(m)
+	return err == nil && c.Variant.DataSet()
 }
 
 // DefaultName returns the model name for an output path: its base name

@@ -31,7 +31,7 @@ func listFiles(t *testing.T, dir string) []string {
 }
 
 func TestTritonConfig(t *testing.T) {
-	got := TritonConfig("model-a")
+	got := TritonConfig("model-a", false)
 	for _, want := range []string{
 		`name: "model-a"`,
 		`platform: "onnxruntime_onnx"`,
@@ -73,7 +73,7 @@ func TestWriteRepository(t *testing.T) {
 		}
 	}
 	cfg, _ := os.ReadFile(want[2])
-	if string(cfg) != TritonConfig("b-small") {
+	if string(cfg) != TritonConfig("b-small", false) {
 		t.Errorf("config.pbtxt:\n%s", cfg)
 	}
 	if got := listFiles(t, dir); len(got) != 7 { // b.onnx repo repo/nested .../b-small .../1 model.onnx config.pbtxt
