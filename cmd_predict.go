@@ -28,13 +28,16 @@ func predictCommand() *cli.Command {
 			"intervened_node | int_mask, variables?, threshold?}, or {\"instances\": [...]}) and prints the response\n" +
 			"({model, variables, delta, adjacency, threshold, edges}, or {\"predictions\": [...]}).\n" +
 			"With --data, reads a data.csv in the `causeway scm` layout (a header of variable names and an\n" +
-			"\"intervened\" column; observational rows have it empty) and predicts the graph from the observational\n" +
-			"rows and each interventional block: {model, variables, threshold, predictions: [{intervened, value,\n" +
-			"rows, delta, adjacency, edges}], adjacency_mean, edges_mean}.\n" +
+			"\"intervened\" column; observational rows have it empty). A data-set model (Model F, the default\n" +
+			"here) reads every row jointly, observational-only data included, and prints {model, variables,\n" +
+			"adjacency, threshold, dag, edges, effects: [{intervened, value, in_data, delta, observed, rows}]}:\n" +
+			"effects for every --do and every intervention of the data. A sample-pair model (A–E, --model) predicts\n" +
+			"from the observational rows and each block: {model, variables, threshold, predictions: [{intervened,\n" +
+			"value, rows, delta, adjacency, edges}], adjacency_mean, edges_mean}.\n" +
 			"adjacency[i][j] is the probability of the edge i -> j.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "the exported model `FILE` (.onnx, from causeway export; default: the model embedded in the binary, " + models.DefaultName + ")"},
+			&cli.StringFlag{Name: "model", Usage: "the exported model `FILE` (.onnx, from causeway export; default: a model embedded in the binary, " + models.DataSetName + " for --data and " + models.DefaultName + " for --input)"},
 			&cli.StringFlag{Name: "input", Usage: "JSON request `FILE` (\"-\": standard input)"},
 			&cli.StringFlag{Name: "data", Usage: "data set: a data.csv `FILE` or a graph directory holding one, in the causeway scm layout"},
 			&cli.StringFlag{Name: "output", Usage: "write the JSON response to `FILE` (atomically) instead of standard output"},
@@ -62,9 +65,12 @@ func runPredict(c *cli.Context) error {
 		m   *onnxrt.Model
 		err error
 	)
-	if path := c.String("model"); path != "" {
+	switch path := c.String("model"); {
+	case path != "":
 		m, err = onnxrt.Load(path)
-	} else {
+	case data != "":
+		m, err = onnxrt.LoadBytes(models.DataSetName, models.DataSet())
+	default:
 		m, err = onnxrt.LoadBytes(models.DefaultName, models.Default())
 	}
 	if err != nil {

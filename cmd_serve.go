@@ -23,13 +23,22 @@ import (
 )
 
 // defaultModels returns the models `causeway serve` serves when --models is
-// not given: the default model embedded in the binary (package models).
+// not given: the default models embedded in the binary (package models),
+// the sample-pair model first (the default for sample-pair requests; data
+// sets go to the data-set model).
 var defaultModels = func() ([]*onnxrt.Model, error) {
-	m, err := onnxrt.LoadBytes(models.DefaultName, models.Default())
-	if err != nil {
-		return nil, fmt.Errorf("embedded default model: %w", err)
+	var out []*onnxrt.Model
+	for _, e := range []struct {
+		name string
+		data []byte
+	}{{models.DefaultName, models.Default()}, {models.DataSetName, models.DataSet()}} {
+		m, err := onnxrt.LoadBytes(e.name, e.data)
+		if err != nil {
+			return nil, fmt.Errorf("embedded default model %s: %w", e.name, err)
+		}
+		out = append(out, m)
 	}
-	return []*onnxrt.Model{m}, nil
+	return out, nil
 }
 
 // serveCommand is `causeway serve`: the REST sidecar.
@@ -39,10 +48,12 @@ func serveCommand() *cli.Command {
 		Usage: "serve exported models over REST: POST /predict, Open Inference Protocol v2, /models, /metrics",
 		Description: "Loads every .onnx file under --models (a model is named by its export's --name, else its file name\n" +
 			"without .onnx; files that do not load are skipped with a warning, and serve refuses to start if none\n" +
-			"loads). Without --models it serves the default model embedded in the binary.\n" +
+			"loads). Without --models it serves the default models embedded in the binary (model-a, model-f).\n" +
 			"\n" +
 			"Endpoints: POST /predict ({base_samples, int_samples, intervened_node | int_mask, target_row?, variables?,\n" +
-			"threshold?, model?} or {\"instances\": [...]}), GET /models, GET /metrics (Prometheus), and the Open\n" +
+			"threshold?, model?} or {\"instances\": [...]}; a whole data set for a data-set model: {\"data\":\n" +
+			"{variables?, rows, intervened?}, do?, threshold?, dag?, model?}), GET /models, GET /metrics (Prometheus),\n" +
+			"and the Open\n" +
 			"Inference Protocol v2: GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready,\n" +
 			"POST /v2/models/NAME/infer. Errors are 4xx/5xx with {\"error\": \"...\"}. At most --max-concurrency\n" +
 			"predictions run at once and --max-queue wait; beyond that, or past --timeout, the answer is 503 with\n" +

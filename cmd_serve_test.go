@@ -83,11 +83,12 @@ func TestServeCommandRefusesToStart(t *testing.T) {
 }
 
 // TestServeCommandDefaultModels: without --models serve asks defaultModels,
-// which by default loads the model embedded in the binary.
+// which by default loads the models embedded in the binary: the sample-pair
+// default first, then the data-set model.
 func TestServeCommandDefaultModels(t *testing.T) {
 	embedded, err := defaultModels()
-	if err != nil || len(embedded) != 1 || embedded[0].Name() != models.DefaultName {
-		t.Fatalf("embedded default: %v, %v", embedded, err)
+	if err != nil || len(embedded) != 2 || embedded[0].Name() != models.DefaultName || embedded[1].Name() != models.DataSetName || !embedded[1].DataSet() {
+		t.Fatalf("embedded defaults: %v, %v", embedded, err)
 	}
 	path := writeTestModel(t, t.TempDir(), model.VariantB, 10)
 	saved := defaultModels

@@ -61,13 +61,13 @@ func TestQuickstartMainJob(t *testing.T) {
 		t.Fatalf("quickstart: %v\n%s", err, out)
 	}
 	var res struct {
-		Model       string   `json:"model"`
-		Variables   []string `json:"variables"`
-		Predictions []struct {
-			Delta     []float64   `json:"delta"`
-			Adjacency [][]float64 `json:"adjacency"`
-		} `json:"predictions"`
-		AdjacencyMean [][]float64 `json:"adjacency_mean"`
+		Model     string      `json:"model"`
+		Variables []string    `json:"variables"`
+		Adjacency [][]float64 `json:"adjacency"`
+		Effects   []struct {
+			Delta  []float64 `json:"delta"`
+			InData bool      `json:"in_data"`
+		} `json:"effects"`
 	}
 	// scm prints its summary first; the prediction JSON starts at the first "{" line.
 	if i := strings.Index(string(out), "\n{"); i >= 0 {
@@ -77,19 +77,17 @@ func TestQuickstartMainJob(t *testing.T) {
 		t.Fatalf("the main job's output is not the predict JSON: %v\n%.500s", err, out)
 	}
 	const n = 20
-	// ceil(20·0.5) = 10 intervened nodes × 3 values.
-	if res.Model != "model-a" || len(res.Variables) != n || len(res.Predictions) != 30 {
-		t.Fatalf("model %q, %d variables, %d predictions; want model-a, %d, 30", res.Model, len(res.Variables), len(res.Predictions), n)
+	// The data-set default; ceil(20·0.5) = 10 intervened nodes × 3 values.
+	if res.Model != "model-f" || len(res.Variables) != n || len(res.Effects) != 30 || !res.Effects[0].InData {
+		t.Fatalf("model %q, %d variables, %d effects; want model-f, %d, 30 of the data", res.Model, len(res.Variables), len(res.Effects), n)
 	}
-	for _, p := range append([][][]float64{res.AdjacencyMean}, res.Predictions[0].Adjacency) {
-		if len(p) != n {
-			t.Fatalf("adjacency has %d rows, want %d", len(p), n)
-		}
-		for i, row := range p {
-			for j, v := range row {
-				if (i == j && v != 0) || v < 0 || v > 1 {
-					t.Fatalf("adjacency[%d][%d] = %g: want a probability, 0 on the diagonal", i, j, v)
-				}
+	if len(res.Adjacency) != n {
+		t.Fatalf("adjacency has %d rows, want %d", len(res.Adjacency), n)
+	}
+	for i, row := range res.Adjacency {
+		for j, v := range row {
+			if (i == j && v != 0) || v < 0 || v > 1 {
+				t.Fatalf("adjacency[%d][%d] = %g: want a probability, 0 on the diagonal", i, j, v)
 			}
 		}
 	}

@@ -305,7 +305,8 @@ func StatsBaseline(cfg model.Config) DataSetPredictor {
 						k = j
 					}
 				}
-				copy(eff[row:row+n], f32(st.Effect(make([]float64, n), k, float64(d.QueryValue[b*d.Q+q]))))
+				_, fixed := st.EffectAffine(k, float64(d.QueryValue[b*d.Q+q]))
+				copy(eff[row:row+n], f32(fixed))
 			}
 		}
 		return adj, eff, nil
