@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +90,7 @@ func runPredict(c *cli.Context) error {
 	if input != "" {
 		result, err = predictRequest(c, m, input, threshold)
 	} else {
-		result, err = predictData(c.Context, m, data, threshold, dos, c.Bool("dag"))
+		result, err = predictData(c, m, data, threshold, dos, c.Bool("dag"))
 	}
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
@@ -150,7 +149,8 @@ func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold flo
 	return res, nil
 }
 
-func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold float64, dos []api.Do, dag bool) (any, error) {
+func predictData(c *cli.Context, m *onnxrt.Model, path string, threshold float64, dos []api.Do, dag bool) (any, error) {
+	ctx := c.Context
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
 			hint := ""
@@ -169,6 +169,7 @@ func predictData(ctx context.Context, m *onnxrt.Model, path string, threshold fl
 		if err != nil {
 			return nil, fmt.Errorf("--data %s: %w", path, err)
 		}
+		writeDataSummary(c.App.ErrWriter, res, d)
 		return res, nil
 	}
 	res, err := api.PredictDataset(ctx, m, d, threshold)
