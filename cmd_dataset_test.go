@@ -45,8 +45,13 @@ func TestPredictCommandDataSetModel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("predict (intervention-frac %s): %v\n%s", frac, err, out)
 		}
+		// The summary (standard error, merged here) comes first.
+		summary, body, _ := strings.Cut(out, "\n{")
+		if !strings.Contains(summary, "against the true graph") {
+			t.Errorf("no summary against adjacency.csv: %q", summary)
+		}
 		var resp api.DataResponse
-		if err := json.Unmarshal([]byte(out), &resp); err != nil {
+		if err := json.Unmarshal([]byte("{"+body), &resp); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		checkAdjacency(t, "adjacency", resp.Adjacency, 6)
