@@ -84,6 +84,70 @@ type Request struct {
 	Threshold *float64 `json:"threshold,omitempty"`
 }
 
+// UnmarshalJSON reads a Request as encoding/json would, except that a null
+// where a number belongs is an error naming the element (encoding/json
+// would read it as 0 and answer for data the client did not send).
+func (r *Request) UnmarshalJSON(b []byte) error {
+	type plain Request
+	var raw struct {
+		plain
+		BaseSamples [][]*float64 `json:"base_samples"`
+		IntSamples  [][]*float64 `json:"int_samples"`
+		TargetRow   []*float64   `json:"target_row,omitempty"`
+		IntMask     []*float64   `json:"int_mask,omitempty"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*r = Request(raw.plain)
+	var err error
+	if r.BaseSamples, err = nonNullMatrix("base_samples", raw.BaseSamples); err != nil {
+		return err
+	}
+	if r.IntSamples, err = nonNullMatrix("int_samples", raw.IntSamples); err != nil {
+		return err
+	}
+	if r.TargetRow, err = nonNullVector("target_row", raw.TargetRow); err != nil {
+		return err
+	}
+	r.IntMask, err = nonNullVector("int_mask", raw.IntMask)
+	return err
+}
+
+func nonNullMatrix(field string, m [][]*float64) ([][]float64, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make([][]float64, len(m))
+	for i, row := range m {
+		if row == nil {
+			return nil, fieldErr(fmt.Sprintf("%s[%d]", field, i), "is null: every row is an array of numbers")
+		}
+		v, err := nonNullVector(fmt.Sprintf("%s[%d]", field, i), row)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func nonNullVector(field string, v []*float64) ([]float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		if x == nil {
+			return nil, fieldErr(fmt.Sprintf("%s[%d]", field, i), "is null: every value must be a number")
+		}
+		out[i] = *x
+	}
+	return out, nil
+}
+
 // Edge is one predicted edge From → To.
 type Edge struct {
 	From        string  `json:"from"`

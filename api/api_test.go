@@ -427,3 +427,20 @@ func TestEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRefusesNull: a null where a number belongs is an error naming
+// the element, never a silent 0.
+func TestDecodeRefusesNull(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"base_samples": [[1, null], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}`, "base_samples[0][1]"},
+		{`{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], null], "intervened_node": 0}`, "int_samples[1]"},
+		{`{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "target_row": [null, 1], "intervened_node": 0}`, "target_row[0]"},
+		{`{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "int_mask": [1, null]}`, "int_mask[1]"},
+		{`{"instances": [{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "int_mask": [null, 1]}]}`, "int_mask[0]"},
+	} {
+		_, _, err := DecodeBytes([]byte(tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "null") {
+			t.Errorf("%s: error %v, want one naming %s as null", tc.body, err, tc.want)
+		}
+	}
+}
