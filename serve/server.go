@@ -272,6 +272,18 @@ func (s *Server) lookup(name string) *entry {
 	return s.models[name]
 }
 
+// methodLabel is a request method as a metric label: the standard methods
+// by name, anything else "other", so made-up methods cannot grow the
+// metrics without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
 // Context keys.
 const (
 	idKey    = "causeway.request_id"
@@ -327,7 +339,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		code := codeLabel(res.Status)
 		seconds := elapsed(start)
-		s.metrics.requests.WithLabelValues(endpoint, req.Method, code).Inc()
+		s.metrics.requests.WithLabelValues(endpoint, methodLabel(req.Method), code).Inc()
 		if res.Status >= 400 {
 			s.metrics.errors.WithLabelValues(endpoint, code).Inc()
 		}
