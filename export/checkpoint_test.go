@@ -109,7 +109,20 @@ func TestLoadParamsErrors(t *testing.T) {
 	for name, edit := range edits {
 		path := filepath.Join(dir, name+".safetensors")
 		saveCheckpoint(t, path, c, p)
-		editCheckpoint(t, path, edit)
+		// A crafted file without the tensors' checksum (an attacker can
+		// drop it): the structural checks must still refuse it.
+		editCheckpoint(t, path, func(ts map[string]safetensors.Tensor, m map[string]string) {
+			edit(ts, m)
+			delete(m, "tensors_sha256")
+		})
+	}
+	// Flipped bytes in the tensor data, the header untouched.
+	flipped := filepath.Join(dir, "flipped.safetensors")
+	saveCheckpoint(t, flipped, c, p)
+	data, _ = os.ReadFile(flipped)
+	data[len(data)-5] ^= 0x40
+	if err := os.WriteFile(flipped, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "nope"), "does not exist"},
@@ -120,6 +133,7 @@ func TestLoadParamsErrors(t *testing.T) {
 		{filepath.Join(dir, "missing.safetensors"), "parameter"},
 		{filepath.Join(dir, "wrong-shape.safetensors"), "shape [2 8]"},
 		{filepath.Join(dir, "nan.safetensors"), "non-finite"},
+		{flipped, "do not match the checksum"},
 		{"", "no checkpoint"},
 	} {
 		_, _, _, err := LoadParams(tc.path)

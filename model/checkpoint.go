@@ -1,12 +1,16 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,6 +86,7 @@ func SaveCheckpoint(path string, ck *Checkpoint) error {
 	if len(ck.Training) > 0 {
 		meta["training"] = string(ck.Training)
 	}
+	meta[checksumKey] = tensorChecksum(tensors)
 	file := CheckpointPath(path)
 	if err := safetensors.WriteFile(file, tensors, meta); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", file, err)
@@ -102,6 +107,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	if meta["format"] != checkpointFormat {
 		return nil, fmt.Errorf("load checkpoint %s: not a causeway checkpoint (metadata format %q, want %q)", file, meta["format"], checkpointFormat)
+	}
+	if want, ok := meta[checksumKey]; ok {
+		if got := tensorChecksum(tensors); got != want {
+			return nil, fmt.Errorf("load checkpoint %s: the tensor data do not match the checksum in its header (sha256 %s, header %s): the file is corrupt", file, got, want)
+		}
 	}
 	ck := &Checkpoint{Params: Params{}, Version: meta["version"]}
 	if err := json.Unmarshal([]byte(meta["config"]), &ck.Config); err != nil {
@@ -163,4 +173,32 @@ func Compatible(want, got Config) error {
 		return fmt.Errorf("checkpoint is Model %s, the run wants Model %s", got.Variant, want.Variant)
 	}
 	return fmt.Errorf("checkpoint architecture %s differs from the run's %s", got.JSON(), want.JSON())
+}
+
+// checksumKey is the metadata key of a checkpoint's tensor checksum.
+const checksumKey = "tensors_sha256"
+
+// tensorChecksum is the hex SHA-256 of every tensor in name order: its name,
+// dtype, shape and data bytes, each length-prefixed.
+func tensorChecksum(tensors map[string]safetensors.Tensor) string {
+	names := make([]string, 0, len(tensors))
+	for name := range tensors {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	var buf [8]byte
+	put := func(b []byte) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(b)))
+		h.Write(buf[:])
+		h.Write(b)
+	}
+	for _, name := range names {
+		t := tensors[name]
+		put([]byte(name))
+		put([]byte(t.DType))
+		put([]byte(fmt.Sprint(t.Shape)))
+		put(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
