@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,6 +116,9 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkParams(g, cfg); err != nil {
+		return nil, err
+	}
 	x, err := newIR(g, inputs, outputs)
 	if err != nil {
 		return nil, err
@@ -128,7 +132,79 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 	}
 	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode())}
 	m.pool.New = func() any { return newState(p) }
+	if err := m.smokeTest(); err != nil {
+		return nil, fmt.Errorf("the model does not run on a tiny input (its file is inconsistent): %w", err)
+	}
 	return m, nil
+}
+
+// checkParams verifies that the graph holds every parameter its recorded
+// architecture has (model.Specs), each with the architecture's shape, so a
+// file whose metadata and weights disagree (swapped dimensions, a forged
+// max_nodes) is refused at load instead of failing every request.
+func checkParams(g *onnx.GraphProto, cfg model.Config) error {
+	dims := map[string][]int64{}
+	for _, t := range g.GetInitializer() {
+		dims[t.GetName()] = t.GetDims()
+	}
+	specs := model.Specs(cfg)
+	// The constants whose size is max_nodes must agree with it too (a
+	// forged max_nodes would otherwise admit N the graph cannot slice).
+	for name, shape := range map[string][]int{"const/eye": {cfg.MaxNodes, cfg.MaxNodes}, "const/ones_column": {cfg.MaxNodes, 1}} {
+		if _, ok := dims[name]; ok {
+			specs = append(specs, model.Spec{Name: name, Shape: shape})
+		}
+	}
+	for _, sp := range specs {
+		d, ok := dims[sp.Name]
+		if !ok {
+			return fmt.Errorf("parameter %s of the recorded Model %s architecture is missing from the graph", sp.Name, cfg.Variant)
+		}
+		if len(d) != len(sp.Shape) {
+			return fmt.Errorf("parameter %s has shape %v, the recorded architecture wants %v", sp.Name, d, sp.Shape)
+		}
+		for i := range d {
+			if d[i] != int64(sp.Shape[i]) {
+				return fmt.Errorf("parameter %s has shape %v, the recorded architecture wants %v", sp.Name, d, sp.Shape)
+			}
+		}
+	}
+	return nil
+}
+
+// smokeTest runs the model once on a tiny input of its contract (2
+// variables; 2 samples, or 3 rows and 1 query) and checks the outputs'
+// shapes and finiteness.
+func (m *Model) smokeTest() error {
+	ctx := context.Background()
+	const n = 2
+	if m.DataSet() {
+		d := &contract.DataSet{B: 1, R: 3, N: n, Q: 1, Samples: []float32{0, 1, 1, 0, 2, 3},
+			Intervened: make([]float32, 3*n), QueryMask: []float32{1, 0}, QueryValue: []float32{1}}
+		out, err := m.RunDataSet(ctx, d)
+		if err != nil {
+			return err
+		}
+		return finiteOutputs(out.AdjLogits, out.Effect)
+	}
+	in := contract.Pairs{B: 1, S: 2, N: n, Base: []float32{0, 1, 1, 0}, Int: []float32{1, 1, 1, 2},
+		Target: []float32{0, 0}, Mask: []float32{1, 0}}
+	out, err := m.RunContext(ctx, in)
+	if err != nil {
+		return err
+	}
+	return finiteOutputs(out.AdjLogits, out.Delta)
+}
+
+func finiteOutputs(outs ...[]float32) error {
+	for _, o := range outs {
+		for i, v := range o {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("output value %d is %v", i, v)
+			}
+		}
+	}
+	return nil
 }
 
 // checkContract verifies the graph's inputs and outputs against the tensor

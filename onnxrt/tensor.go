@@ -58,17 +58,27 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
+// maxInitializerElems bounds an initializer's element count (2^31: 8 GiB of
+// float32, beyond any causeway model).
+const maxInitializerElems = 1 << 31
+
 // decodeInitializer converts an initializer to a tensor. FLOAT and INT64
 // are supported, from raw_data or the typed fields.
 func decodeInitializer(tp *onnx.TensorProto) (*tensor, error) {
 	shape := make([]int, len(tp.GetDims()))
+	n := 1
 	for i, d := range tp.GetDims() {
 		if d < 0 {
 			return nil, fmt.Errorf("initializer %s: negative dimension %d", tp.GetName(), d)
 		}
+		// Overflow-checked: a crafted [2^62, 4] must not wrap to 0 and pass
+		// the data-length checks below.
+		if d > 0 && int64(n) > maxInitializerElems/d {
+			return nil, fmt.Errorf("initializer %s: shape %v holds more than %d elements", tp.GetName(), tp.GetDims(), maxInitializerElems)
+		}
 		shape[i] = int(d)
+		n *= int(d)
 	}
-	n := prod(shape)
 	raw := tp.GetRawData()
 	switch onnx.TensorProto_DataType(tp.GetDataType()) {
 	case onnx.TensorProto_FLOAT:

@@ -1,0 +1,111 @@
+package onnxrt
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+
+	"causeway/export"
+	"causeway/model"
+	"causeway/model/modeltest"
+)
+
+// TestCraftedModels loads model files an attacker could craft: every one
+// must be refused with an error naming the problem, and none may panic.
+func TestCraftedModels(t *testing.T) {
+	base := func(t *testing.T, c model.Config) *onnx.ModelProto {
+		p, err := model.Init(c, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := export.Build(c, p, export.Metadata{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	initializer := func(m *onnx.ModelProto, name string) *onnx.TensorProto {
+		for _, t := range m.GetGraph().GetInitializer() {
+			if t.GetName() == name {
+				return t
+			}
+		}
+		return nil
+	}
+	setConfig := func(m *onnx.ModelProto, edit func(string) string) {
+		for _, kv := range m.MetadataProps {
+			if kv.Key == export.PropConfig {
+				kv.Value = edit(kv.Value)
+			}
+		}
+	}
+	cases := []struct {
+		name, want string
+		cfg        model.Config
+		edit       func(m *onnx.ModelProto)
+	}{
+		{"huge weight dims without data", "shape", modeltest.SmallConfig(model.VariantA, false), func(m *onnx.ModelProto) {
+			w := initializer(m, "dag/child/weight")
+			w.Dims, w.RawData = []int64{1 << 62, 4}, nil
+		}},
+		{"huge constant dims without data", "more than", modeltest.SmallConfig(model.VariantA, false), func(m *onnx.ModelProto) {
+			w := initializer(m, "const/sqrt2")
+			w.Dims, w.RawData = []int64{1 << 62, 4}, nil
+		}},
+		{"constant dims whose product wraps to 0", "more than", modeltest.SmallConfig(model.VariantA, false), func(m *onnx.ModelProto) {
+			w := initializer(m, "const/sqrt2")
+			w.Dims, w.RawData = []int64{1 << 32, 1 << 32}, nil
+		}},
+		{"swapped weight dims", "shape", modeltest.SmallConfig(model.VariantA, false), func(m *onnx.ModelProto) {
+			w := initializer(m, "delta_head/linear2/weight")
+			w.Dims[0], w.Dims[1] = w.Dims[1], w.Dims[0]
+		}},
+		{"forged max_nodes", "encoder/pos_emb", modeltest.SmallConfig(model.VariantA, false), func(m *onnx.ModelProto) {
+			setConfig(m, func(s string) string { return strings.Replace(s, `"max_nodes":50`, `"max_nodes":1000000000`, 1) })
+		}},
+		{"forged max_nodes of a data-set model", "const/eye", modeltest.SmallDataSetConfig(), func(m *onnx.ModelProto) {
+			setConfig(m, func(s string) string { return strings.Replace(s, `"max_nodes":100`, `"max_nodes":1000000000`, 1) })
+		}},
+		{"missing weight", "missing", modeltest.SmallDataSetConfig(), func(m *onnx.ModelProto) {
+			g := m.GetGraph()
+			for i, t := range g.Initializer {
+				if t.GetName() == "edge_head/weight" {
+					g.Initializer = append(g.Initializer[:i], g.Initializer[i+1:]...)
+					break
+				}
+			}
+		}},
+		{"data-set model relabelled A", "", modeltest.SmallDataSetConfig(), func(m *onnx.ModelProto) {
+			setConfig(m, func(s string) string { return strings.Replace(s, `"variant":"F"`, `"variant":"A"`, 1) })
+		}},
+		{"short raw data", "bytes of raw data", modeltest.SmallDataSetConfig(), func(m *onnx.ModelProto) {
+			w := initializer(m, "edge_head/weight")
+			w.RawData = w.RawData[:len(w.RawData)-4]
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := base(t, tc.cfg)
+			tc.edit(m)
+			b, err := export.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadBytes("crafted", b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	// Truncations and garbage of a good file.
+	good, err := export.Marshal(base(t, modeltest.SmallDataSetConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int{0, 1, 17, len(good) / 3, len(good) - 1} {
+		if _, err := LoadBytes("cut", good[:cut]); err == nil {
+			t.Errorf("a file cut at %d of %d bytes loaded", cut, len(good))
+		}
+	}
+}
