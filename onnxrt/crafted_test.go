@@ -1,8 +1,12 @@
 package onnxrt
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -106,6 +110,37 @@ func TestCraftedModels(t *testing.T) {
 	for _, cut := range []int{0, 1, 17, len(good) / 3, len(good) - 1} {
 		if _, err := LoadBytes("cut", good[:cut]); err == nil {
 			t.Errorf("a file cut at %d of %d bytes loaded", cut, len(good))
+		}
+	}
+}
+
+// TestLoadRefusesSpecialFiles: a FIFO, a symbolic link to a device and a
+// directory are refused at once (never opened, so nothing blocks or
+// streams), naming the problem.
+func TestLoadRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.onnx")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	zero := filepath.Join(dir, "zero.onnx")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "dir.onnx")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, zero, sub} {
+		done := make(chan error, 1)
+		go func() { _, err := Load(p); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("%s: error %v, want one saying not a regular file", p, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Load still blocked after 10 s", p)
 		}
 	}
 }

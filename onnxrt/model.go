@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ type Outputs struct {
 // name recorded in its metadata, else the file's base name without
 // extension.
 func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	b, err := readModelFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnxrt: %w", err)
 	}
@@ -54,6 +55,43 @@ func Load(path string) (*Model, error) {
 		m.name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return m, nil
+}
+
+// MaxFileBytes bounds the size of a model file Load reads (causeway's
+// exports are 1–10 MB).
+const MaxFileBytes = 1 << 30
+
+// readModelFile reads a model file: a regular file (a symbolic link is
+// followed) of at most MaxFileBytes. A FIFO, a device (/dev/zero) or a
+// directory is refused before it is opened, so it can neither block nor
+// stream without end.
+func readModelFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s): model files must be regular files", path, st.Mode().Type())
+	}
+	if st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s has %d bytes, more than the %d a model file may have", path, st.Size(), MaxFileBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file: model files must be regular files", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("%s grew beyond the %d bytes a model file may have", path, MaxFileBytes)
+	}
+	return b, nil
 }
 
 // LoadBytes compiles a model from the bytes of a .onnx file (for example
