@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +30,7 @@ func scmCommand() *cli.Command {
 			&cli.IntFlag{Name: "graphs", Value: 10, Usage: "number of graphs to write"},
 			&cli.Uint64Flag{Name: "seed", Value: 7, Usage: "random seed; fixes every graph and sample"},
 			&cli.IntFlag{Name: "workers", Usage: "graphs generated in parallel (0: one per core)"},
+			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty --out, first removing the graph-* directories of earlier runs"},
 		}, priorFlags()...),
 		Action: runSCM,
 	}
@@ -39,6 +42,9 @@ func runSCM(c *cli.Context) error {
 		return err
 	}
 	count, out := c.Int("graphs"), c.String("out")
+	if err := prepareOut(out, c.Bool("force")); err != nil {
+		return fmt.Errorf("scm: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -79,6 +85,27 @@ func runSCM(c *cli.Context) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d graphs to %s in %.2fs: %d edges, %s\n",
 		count, out, time.Since(start).Seconds(), edges, total)
+	return nil
+}
+
+// prepareOut refuses a non-empty output directory (graphs of other settings
+// would sit beside the new ones) unless force, which removes the graph-*
+// directories already there.
+func prepareOut(out string, force bool) error {
+	entries, err := os.ReadDir(out)
+	if err != nil || len(entries) == 0 {
+		return nil // a missing or unusable directory is scm.Write's to report
+	}
+	if !force {
+		return fmt.Errorf("--out %s is not empty (%d entries): choose another directory, or pass --force to replace its graph-* directories", out, len(entries))
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "graph-") {
+			if err := os.RemoveAll(filepath.Join(out, e.Name())); err != nil {
+				return fmt.Errorf("--force: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
