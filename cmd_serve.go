@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"causeway/models"
 
@@ -57,7 +58,9 @@ func serveCommand() *cli.Command {
 			"Inference Protocol v2: GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready,\n" +
 			"POST /v2/models/NAME/infer. Errors are 4xx/5xx with {\"error\": \"...\"}. At most --max-concurrency\n" +
 			"predictions run at once and --max-queue wait; beyond that, or past --timeout, the answer is 503 with\n" +
-			"Retry-After. SIGTERM or SIGINT shuts down gracefully: requests in flight finish.",
+			"Retry-After. SIGTERM or SIGINT shuts down gracefully: readiness turns 503, requests keep being answered\n" +
+			"for --drain, then the listener closes and requests in flight finish. --auth-token-file requires a bearer\n" +
+			"token (health checks stay open); --tls-cert and --tls-key serve HTTPS.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "models", Usage: "serve every .onnx file under `DIR` (default: the model embedded in the binary)"},
@@ -69,6 +72,10 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: serve.DefaultTimeout, Usage: "per-request deadline, and the read timeout (the write timeout is 5s longer)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "log level: debug, info (one access-log line per request), warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.StringFlag{Name: "auth-token-file", Usage: "require \"Authorization: Bearer TOKEN\" on every endpoint but the health checks, TOKEN read from `FILE`"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)"},
+			&cli.StringFlag{Name: "tls-key", Usage: "the private key `FILE` of --tls-cert (PEM)"},
+			&cli.DurationFlag{Name: "drain", Value: 3 * time.Second, Usage: "on SIGTERM, keep answering this long with readiness already 503 before closing the listener"},
 		},
 		Action: runServe,
 	}
@@ -111,6 +118,19 @@ func runServe(c *cli.Context) error {
 	}
 	debug.FreeOSMemory() // give back what parsing the protobufs took
 
+	token := ""
+	if path := c.String("auth-token-file"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("serve: --auth-token-file: %w", err)
+		}
+		if token = strings.TrimSpace(string(b)); len(token) < 16 {
+			return fmt.Errorf("serve: --auth-token-file %s: the token has %d characters; use at least 16", path, len(token))
+		}
+	}
+	if (c.String("tls-cert") == "") != (c.String("tls-key") == "") {
+		return fmt.Errorf("serve: give both --tls-cert and --tls-key, or neither")
+	}
 	srv, err := serve.New(serve.Config{
 		Models:         models,
 		Default:        c.String("default"),
@@ -120,6 +140,10 @@ func runServe(c *cli.Context) error {
 		MaxQueue:       c.Int("max-queue"),
 		Timeout:        c.Duration("timeout"),
 		Logger:         logger,
+		AuthToken:      token,
+		TLSCert:        c.String("tls-cert"),
+		TLSKey:         c.String("tls-key"),
+		Drain:          c.Duration("drain"),
 	})
 	if err != nil {
 		if c.IsSet("default") {

@@ -46,9 +46,6 @@ type ModelInfo struct {
 	Training TrainingSummary `json:"training"`
 	// Version is the causeway version that exported the model.
 	Version string `json:"causeway_version"`
-	// Metadata holds the file's other metadata_props (not the config and
-	// contract, which the fields above and GET /v2/models/{name} give).
-	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // TrainingSummary is what a model's metadata says about its training.
@@ -57,18 +54,6 @@ type TrainingSummary struct {
 	Steps int64 `json:"steps"`
 	// Seed is the training seed.
 	Seed uint64 `json:"seed"`
-}
-
-// summarised reports whether ModelInfo gives the metadata key as a field.
-func summarised(key string) bool {
-	switch key {
-	case export.PropName, export.PropVariant, export.PropMaxNodes, export.PropParameters,
-		export.PropConfig, export.PropContract, export.PropTrainingSteps, export.PropSeed,
-		export.PropVersion, export.PropDModel, export.PropHeads, export.PropLayers,
-		export.PropStructLayers, export.PropFF, export.PropActivation, export.PropEquivariant:
-		return true
-	}
-	return false
 }
 
 func newModelInfo(m *onnxrt.Model) ModelInfo {
@@ -84,14 +69,8 @@ func newModelInfo(m *onnxrt.Model) ModelInfo {
 	info.Parameters, _ = strconv.ParseInt(meta[export.PropParameters], 10, 64)
 	info.Training.Steps, _ = strconv.ParseInt(meta[export.PropTrainingSteps], 10, 64)
 	info.Training.Seed, _ = strconv.ParseUint(meta[export.PropSeed], 10, 64)
-	for k, v := range meta {
-		if !summarised(k) {
-			if info.Metadata == nil {
-				info.Metadata = map[string]string{}
-			}
-			info.Metadata[k] = v
-		}
-	}
+	// Only causeway's own metadata keys are shown, as the fields above: a
+	// file may carry anything in its metadata_props (paths, secrets).
 	return info
 }
 

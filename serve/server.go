@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,17 @@ type Config struct {
 	// Logger receives the access log (one Info record per request) and
 	// server errors; nil discards them.
 	Logger *slog.Logger
+	// AuthToken, when set, is required as "Authorization: Bearer TOKEN" on
+	// every endpoint but the health checks (compared in constant time);
+	// others get 401.
+	AuthToken string
+	// TLSCert and TLSKey, when set, make Serve speak HTTPS with that
+	// certificate and key (PEM files).
+	TLSCert, TLSKey string
+	// Drain is how long Serve keeps answering after its context ends, with
+	// readiness already 503, so load balancers stop sending before the
+	// listener closes (default 0).
+	Drain time.Duration
 }
 
 // Server serves a set of models over HTTP. Create it with New; it is an
@@ -189,7 +201,7 @@ func (s *Server) routing() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.recoverPanics, s.deadline)
+	e.Use(s.observe, s.recoverPanics, s.authorize, s.deadline)
 	e.POST("/predict", s.predict, s.limit)
 	e.GET("/models", s.listModels)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
@@ -208,6 +220,26 @@ func (s *Server) routing() *echo.Echo {
 		s.routes[r.Path] = true
 	}
 	return e
+}
+
+// authorize requires the bearer token (Config.AuthToken) on every endpoint
+// but the health checks.
+func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	if s.cfg.AuthToken == "" {
+		return next
+	}
+	want := []byte("Bearer " + s.cfg.AuthToken)
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Path(), "/v2/health/") {
+			return next(c)
+		}
+		got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="causeway"`)
+			return &httpError{status: http.StatusUnauthorized, msg: "missing or wrong bearer token: send Authorization: Bearer TOKEN"}
+		}
+		return next(c)
+	}
 }
 
 // ServeHTTP answers one HTTP request.
@@ -232,13 +264,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if s.cfg.TLSCert != "" || s.cfg.TLSKey != "" {
+			errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
+	if s.cfg.Drain > 0 {
+		s.log.Info("draining: readiness is 503, still answering", slog.Duration("drain", s.cfg.Drain))
+		select {
+		case <-time.After(s.cfg.Drain):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	s.log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", s.cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
