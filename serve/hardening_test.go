@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -174,4 +175,37 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool
+}
+
+func TestGzipBodies(t *testing.T) {
+	s := newTestServer(t, Config{MaxBody: 64 << 10})
+	zip := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	send := func(body []byte, enc string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/predict", bytes.NewReader(body))
+		req.Header.Set("Content-Encoding", enc)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w
+	}
+	good := mustJSON(t, validRequest(2, 10, 4))
+	if w := send(zip(good), "gzip"); w.Code != 200 {
+		t.Errorf("gzip request: %d %s", w.Code, w.Body)
+	}
+	// A bomb: 200 KB of spaces compress to a few hundred bytes.
+	bomb := zip(append(bytes.Repeat([]byte(" "), 200<<10), good...))
+	if w := send(bomb, "gzip"); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "decompressed") {
+		t.Errorf("gzip bomb (%d bytes): %d %s", len(bomb), w.Code, w.Body)
+	}
+	if w := send(good, "gzip"); w.Code != 400 || !strings.Contains(w.Body.String(), "gzip") {
+		t.Errorf("plain body labelled gzip: %d %s", w.Code, w.Body)
+	}
+	if w := send(good, "br"); w.Code != http.StatusUnsupportedMediaType {
+		t.Errorf("brotli: %d %s", w.Code, w.Body)
+	}
 }

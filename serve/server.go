@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -434,14 +436,37 @@ func (s *Server) readBody(c echo.Context) (*bytes.Buffer, error) {
 	if req.ContentLength > 0 {
 		buf.Grow(int(req.ContentLength) + 1)
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBody))
+	var body io.Reader = http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBody)
+	switch enc := strings.ToLower(strings.TrimSpace(req.Header.Get(echo.HeaderContentEncoding))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			s.putBuffer(buf)
+			return nil, &httpError{status: http.StatusBadRequest, msg: "the body is not valid gzip (Content-Encoding: gzip)", cause: err}
+		}
+		defer zr.Close()
+		// The decompressed body is bounded too: a small bomb must not
+		// expand without end.
+		body = io.LimitReader(zr, s.cfg.MaxBody+1)
+	default:
+		s.putBuffer(buf)
+		return nil, &httpError{status: http.StatusUnsupportedMediaType, msg: fmt.Sprintf("Content-Encoding %q is not supported (send identity or gzip)", enc)}
+	}
+	_, err := buf.ReadFrom(body)
+	if err == nil && int64(buf.Len()) > s.cfg.MaxBody {
+		s.putBuffer(buf)
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("request body too large once decompressed: over the limit of %s (causeway serve --max-body)", formatBytes(s.cfg.MaxBody))}
+	}
 	if err != nil {
 		s.putBuffer(buf)
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			return nil, err
 		}
-		return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body: " + err.Error(), cause: err}
+		// The cause (with socket addresses) goes to the log only.
+		return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body failed (a timeout, a broken connection or corrupt compressed data)", cause: err}
 	}
 	return buf, nil
 }
