@@ -237,6 +237,9 @@ func DecodeBytes(data []byte) (req *Request, batch *BatchRequest, err error) {
 // decodeSlow decodes with encoding/json, whose results and errors are
 // authoritative: a map probe for "instances", then a strict decode.
 func decodeSlow(data []byte) (req *Request, batch *BatchRequest, err error) {
+	if err := CheckKeys(data, knownKeys); err != nil {
+		return nil, nil, err
+	}
 	var probe map[string]json.RawMessage
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&probe); err != nil {
 		return nil, nil, fmt.Errorf("request is not a JSON object: %w", err)
@@ -268,6 +271,9 @@ func decodeStrict(data []byte, v any) error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
+			if num, ok := strings.CutPrefix(te.Value, "number "); ok && strings.Contains(te.Type.String(), "float") {
+				return fieldErr(te.Field, "%s overflows float32 (every value must be a finite float32)", num)
+			}
 			return fieldErr(te.Field, "got a JSON %s, want %s", te.Value, jsonKind(te.Type.String()))
 		}
 		msg := strings.TrimPrefix(err.Error(), "json: ")

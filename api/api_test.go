@@ -444,3 +444,37 @@ func TestDecodeRefusesNull(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRefusesDuplicateAndMiscasedKeys: encoding/json would keep the
+// last of two equal keys and match keys case-insensitively; both are
+// refused, on every decoding path.
+func TestDecodeRefusesDuplicateAndMiscasedKeys(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"base_samples": [[1, 2], [2, 3]], "base_samples": [[5, 5], [5, 5]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}`, "twice"},
+		{`{"Base_Samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}`, "case-sensitive"},
+		{`{"instances": [{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "INT_MASK": [1, 0]}]}`, "case-sensitive"},
+	} {
+		if _, _, err := DecodeBytes([]byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.body, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"data": {"rows": [[1, 2], [3, 4]], "rows": [[0, 0], [0, 0]]}}`, "twice"},
+		{`{"Data": {"rows": [[1, 2], [3, 4]]}}`, "case-sensitive"},
+	} {
+		if _, err := DecodeData([]byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.body, err, tc.want)
+		}
+	}
+	// Equal keys in different objects are fine.
+	if _, _, err := DecodeBytes([]byte(`{"instances": [{"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}, {"base_samples": [[1, 2], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 1}]}`)); err != nil {
+		t.Errorf("two instances: %v", err)
+	}
+}
+
+func TestDecodeOverflowMessage(t *testing.T) {
+	_, _, err := DecodeBytes([]byte(`{"base_samples": [[1, 1e999], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}`))
+	if err == nil || !strings.Contains(err.Error(), "1e999 overflows float32") {
+		t.Errorf("error %v, want one saying 1e999 overflows float32", err)
+	}
+}

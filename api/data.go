@@ -117,6 +117,9 @@ type DataResponse struct {
 
 // DecodeData reads a DataRequest strictly (unknown fields are errors).
 func DecodeData(data []byte) (*DataRequest, error) {
+	if err := CheckKeys(data, knownKeys); err != nil {
+		return nil, err
+	}
 	var r DataRequest
 	if err := decodeStrict(bytes.TrimSpace(data), &r); err != nil {
 		if msg := err.Error(); strings.Contains(msg, "unknown field") {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"causeway/api"
 	"causeway/contract"
 
 	"github.com/labstack/echo/v4"
@@ -184,14 +185,23 @@ type inferWire struct {
 	Outputs []InferRequestedOutput `json:"outputs"`
 }
 
+// inferKeys are the JSON keys of an infer request, for api.CheckKeys.
+var inferKeys = api.AddKnownKeys(nil, InferRequest{}, InferInput{}, InferRequestedOutput{})
+
 // slowInfer decodes with encoding/json and says what is wrong.
 func slowInfer(body []byte) (*InferRequest, error) {
+	if err := api.CheckKeys(body, inferKeys); err != nil {
+		return nil, badRequest(err)
+	}
 	var w inferWire
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
+			if num, ok := strings.CutPrefix(te.Value, "number "); ok && strings.Contains(te.Type.String(), "float") {
+				return nil, fieldError(te.Field, "%s overflows float32 (every value must be a finite float32)", num)
+			}
 			return nil, fieldError(te.Field, "got a JSON %s, want %s", te.Value, jsonType(te.Type.String()))
 		}
 		msg := strings.TrimPrefix(err.Error(), "json: ")
