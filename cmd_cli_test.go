@@ -39,3 +39,10 @@ func TestCLIConventions(t *testing.T) {
 		t.Errorf("after --force with 1 graph the directory holds %v, want only graph-0000", entries)
 	}
 }
+
+func TestCompletion(t *testing.T) {
+	out, err := runApp("completion", "bash")
+	if err != nil || !strings.Contains(out, "complete -o bashdefault") {
+		t.Fatalf("completion bash: %v\n%s", err, out)
+	}
+}

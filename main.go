@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			serveCommand(),
 			healthcheckCommand(),
 			versionCommand(),
+			completionCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -53,6 +54,37 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		return fmt.Errorf("%s: %w (see causeway %s --help)", c.Command.Name, err, c.Command.Name)
 	}
 	return fmt.Errorf("%w (see causeway --help)", err)
+}
+
+// bashCompletion completes causeway's commands and flags in bash by asking
+// the binary itself (urfave/cli's --generate-bash-completion).
+const bashCompletion = `_causeway_complete() {
+  local cur="${COMP_WORDS[COMP_CWORD]}" words=("${COMP_WORDS[@]:0:COMP_CWORD}")
+  local opts
+  if [[ "$cur" == -* ]]; then
+    opts=$("${words[@]}" "$cur" --generate-bash-completion 2>/dev/null)
+  else
+    opts=$("${words[@]}" --generate-bash-completion 2>/dev/null)
+  fi
+  COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -o bashdefault -o default -F _causeway_complete causeway
+`
+
+// completionCommand is `causeway completion bash`: a completion script.
+func completionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print a shell completion script: source <(causeway completion bash)",
+		ArgsUsage: "bash",
+		Action: func(c *cli.Context) error {
+			if c.Args().First() != "bash" {
+				return fmt.Errorf("completion: give the shell: bash")
+			}
+			_, err := fmt.Fprint(c.App.Writer, bashCompletion)
+			return err
+		},
+	}
 }
 
 // versionCommand is `causeway version`.
