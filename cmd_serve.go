@@ -75,6 +75,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "auth-token-file", Usage: "require \"Authorization: Bearer TOKEN\" on every endpoint but the health checks, TOKEN read from `FILE`"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)"},
 			&cli.StringFlag{Name: "tls-key", Usage: "the private key `FILE` of --tls-cert (PEM)"},
+			&cli.StringFlag{Name: "max-work", Value: "1GiB", Usage: "largest estimated working memory of one prediction, e.g. 1GiB or 512MiB; larger requests get 413"},
 			&cli.DurationFlag{Name: "drain", Value: 3 * time.Second, Usage: "on SIGTERM, keep answering this long with readiness already 503 before closing the listener"},
 		},
 		Action: runServe,
@@ -118,6 +119,10 @@ func runServe(c *cli.Context) error {
 	}
 	debug.FreeOSMemory() // give back what parsing the protobufs took
 
+	maxWork, err := parseSize(c.String("max-work"))
+	if err != nil {
+		return fmt.Errorf("serve: --max-work: %w", err)
+	}
 	token := ""
 	if path := c.String("auth-token-file"); path != "" {
 		b, err := os.ReadFile(path)
@@ -144,6 +149,7 @@ func runServe(c *cli.Context) error {
 		TLSCert:        c.String("tls-cert"),
 		TLSKey:         c.String("tls-key"),
 		Drain:          c.Duration("drain"),
+		MaxWorkBytes:   maxWork,
 	})
 	if err != nil {
 		if c.IsSet("default") {

@@ -63,3 +63,23 @@ func (m *Model) runDataSet(ctx context.Context, s *state, d *contract.DataSet) (
 	}
 	return DataSetOutputs{AdjLogits: append([]float32(nil), adj.f...), Effect: append([]float32(nil), eff.f...)}, nil
 }
+
+// WorkingBytes estimates the working memory of one run, in bytes, for a
+// batch of b elements of rows samples (S, or R for a data-set model) over n
+// variables: the largest intermediate tensors (the feed-forward hidden
+// layer and the attention weights, a few of each alive at once) plus the
+// inputs. It is an upper-bound guide for admission control, not a count.
+func (m *Model) WorkingBytes(b, rows, n int) int64 {
+	c := m.cfg
+	bb, rr, nn := int64(b), int64(rows), int64(n)
+	wide := int64(max(c.FF, 4*c.DModel))
+	var elems int64
+	if c.Variant.DataSet() {
+		tokens := bb * nn * nn // one token per ordered pair
+		elems = 3*tokens*wide + 3*bb*nn*int64(c.Heads)*nn*nn + 8*bb*rr*nn
+	} else {
+		tokens := bb * nn
+		elems = 3*tokens*wide + 3*bb*int64(c.Heads)*nn*nn + 4*bb*rr*nn
+	}
+	return 4 * elems
+}

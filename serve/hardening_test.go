@@ -209,3 +209,19 @@ func TestGzipBodies(t *testing.T) {
 		t.Errorf("brotli: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestWorkingMemoryBound: an OIP request whose working memory (B=5000,
+// N=8 on the test model) is over the configured limit gets 413 naming the
+// limit and its flag, before anything runs.
+func TestWorkingMemoryBound(t *testing.T) {
+	a, _ := testModels(t)
+	limit := a.WorkingBytes(64, 2, 8)
+	s := newTestServer(t, Config{MaxWorkBytes: limit, MaxBody: 64 << 20})
+	w := do(t, s, http.MethodPost, "/v2/models/model-a/infer", mustJSON(t, validInfer(1, 5000, 2, 8)))
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "--max-work") {
+		t.Fatalf("B=5000: %d %s", w.Code, w.Body)
+	}
+	if w := do(t, s, http.MethodPost, "/v2/models/model-a/infer", mustJSON(t, validInfer(1, 64, 2, 8))); w.Code != 200 {
+		t.Fatalf("B=64 at the limit: %d %s", w.Code, w.Body)
+	}
+}

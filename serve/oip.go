@@ -415,6 +415,9 @@ func (s *Server) infer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkWork(e.m, in.B, in.S, in.N); err != nil {
+		return err
+	}
 	asBinary, err := binaryOutputs(r, names)
 	if err != nil {
 		return err

@@ -113,6 +113,9 @@ func (s *Server) inferDataSet(c echo.Context, e *entry, r *InferRequest) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkWork(e.m, d.B, d.R, d.N); err != nil {
+		return err
+	}
 	asBinary, err := binaryOutputs(r, names)
 	if err != nil {
 		return err

@@ -53,6 +53,9 @@ func (s *Server) predict(c echo.Context) error {
 	if err != nil {
 		return badRequest(err)
 	}
+	if err := s.checkWork(e.m, in.B, in.S, in.N); err != nil {
+		return err
+	}
 	var out onnxrt.Outputs
 	err = s.run(c, func(ctx context.Context) (err error) {
 		start := time.Now()
@@ -87,6 +90,14 @@ func (s *Server) predictBatch(c echo.Context, b *api.BatchRequest) error {
 	}
 	name := e.m.Name()
 	c.Set(modelKey, name)
+	maxS, maxN := 0, 0
+	for i := range b.Instances {
+		sz, n := b.Instances[i].Shape()
+		maxS, maxN = max(maxS, sz), max(maxN, n)
+	}
+	if err := s.checkWork(e.m, min(len(b.Instances), api.MaxBatch), maxS, maxN); err != nil {
+		return err
+	}
 	for i := range b.Instances {
 		if err := b.Instances[i].Validate(e.m.MaxNodes()); err != nil {
 			ae, _ := err.(*api.Error)
@@ -133,6 +144,11 @@ func (s *Server) predictData(c echo.Context, r *api.DataRequest) error {
 	}
 	name := e.m.Name()
 	c.Set(modelKey, name)
+	if rows := len(r.Data.Rows); rows > 0 {
+		if err := s.checkWork(e.m, 1, rows, len(r.Data.Rows[0])); err != nil {
+			return err
+		}
+	}
 	var resp *api.DataResponse
 	err := s.run(c, func(ctx context.Context) (err error) {
 		start := time.Now()

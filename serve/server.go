@@ -31,9 +31,12 @@ import (
 
 // Defaults of the Config fields left zero.
 const (
-	DefaultMaxBody  = 8 << 20
-	DefaultMaxQueue = 64
-	DefaultTimeout  = 10 * time.Second
+	DefaultMaxBody = 8 << 20
+	// DefaultMaxWorkBytes is the default bound on one prediction's
+	// working memory.
+	DefaultMaxWorkBytes = 1 << 30
+	DefaultMaxQueue     = 64
+	DefaultTimeout      = 10 * time.Second
 )
 
 // writeGrace is how much longer than Config.Timeout a response may take
@@ -77,6 +80,10 @@ type Config struct {
 	// TLSCert and TLSKey, when set, make Serve speak HTTPS with that
 	// certificate and key (PEM files).
 	TLSCert, TLSKey string
+	// MaxWorkBytes bounds the estimated working memory of one prediction
+	// (onnxrt.Model.WorkingBytes; default DefaultMaxWorkBytes); larger
+	// requests get 413 before anything runs.
+	MaxWorkBytes int64
 	// Drain is how long Serve keeps answering after its context ends, with
 	// readiness already 503, so load balancers stop sending before the
 	// listener closes (default 0).
@@ -129,6 +136,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxWorkBytes == 0 {
+		cfg.MaxWorkBytes = DefaultMaxWorkBytes
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = cfg.Timeout + writeGrace
@@ -222,6 +232,17 @@ func (s *Server) routing() *echo.Echo {
 		s.routes[r.Path] = true
 	}
 	return e
+}
+
+// checkWork answers 413 when a prediction of b elements of rows samples
+// over n variables would need more working memory than the limit.
+func (s *Server) checkWork(m *onnxrt.Model, b, rows, n int) error {
+	if need := m.WorkingBytes(b, rows, n); need > s.cfg.MaxWorkBytes {
+		return &httpError{status: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("this request (B=%d, %d rows, N=%d) needs about %s of working memory, over the limit of %s (causeway serve --max-work): send fewer instances or rows",
+				b, rows, n, formatBytes(need), formatBytes(s.cfg.MaxWorkBytes))}
+	}
+	return nil
 }
 
 // authorize requires the bearer token (Config.AuthToken) on every endpoint
