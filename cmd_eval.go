@@ -122,9 +122,9 @@ func evalPrior(c *cli.Context, ck *model.Checkpoint) (scm.Config, error) {
 	return priorFromFlags(c, base)
 }
 
-// datasetBatches loads every graph directory under dir (or dir itself) and
-// turns each into one batch of episodes, one per intervention block.
-func datasetBatches(dir string, seed uint64) ([]*scm.Batch, error) {
+// graphDirs returns the graph directories under dir (graph-*, sorted), or
+// dir itself when it holds a data.csv.
+func graphDirs(dir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "graph-*"))
 	if err != nil {
 		return nil, err
@@ -136,14 +136,33 @@ func datasetBatches(dir string, seed uint64) ([]*scm.Batch, error) {
 		paths = []string{dir}
 	}
 	sort.Strings(paths)
+	return paths, nil
+}
+
+// loadScored loads the data set at p, which must have its true adjacency.
+func loadScored(p string) (*scm.Dataset, error) {
+	d, err := scm.LoadDataset(p)
+	if err != nil {
+		return nil, err
+	}
+	if d.Adj == nil {
+		return nil, fmt.Errorf("--data %s: no adjacency.csv, so there is no truth to score against", p)
+	}
+	return d, nil
+}
+
+// datasetBatches loads every graph directory under dir (or dir itself) and
+// turns each into one batch of episodes, one per intervention block.
+func datasetBatches(dir string, seed uint64) ([]*scm.Batch, error) {
+	paths, err := graphDirs(dir)
+	if err != nil {
+		return nil, err
+	}
 	var out []*scm.Batch
 	for i, p := range paths {
-		d, err := scm.LoadDataset(p)
+		d, err := loadScored(p)
 		if err != nil {
 			return nil, err
-		}
-		if d.Adj == nil {
-			return nil, fmt.Errorf("--data %s: no adjacency.csv, so there is no truth to score against", p)
 		}
 		b, err := d.Episodes(seed + uint64(i))
 		if err != nil {

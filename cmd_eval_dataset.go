@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
@@ -180,25 +177,15 @@ func blockPredictor(c *cli.Context, m *onnxrt.Model) train.DataSetPredictor {
 // generating SCM is rebuilt from its scm.json (seed and index), which gives
 // the true effects.
 func dataSetCases(dir string, seed uint64) ([]*train.DataSetCase, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "graph-*"))
+	paths, err := graphDirs(dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
-		if _, err := os.Stat(filepath.Join(dir, "data.csv")); err != nil {
-			return nil, fmt.Errorf("--data %s: no graph-*/data.csv or data.csv found", dir)
-		}
-		paths = []string{dir}
-	}
-	sort.Strings(paths)
 	var out []*train.DataSetCase
 	for _, p := range paths {
-		d, err := scm.LoadDataset(p)
+		d, err := loadScored(p)
 		if err != nil {
 			return nil, err
-		}
-		if d.Adj == nil {
-			return nil, fmt.Errorf("--data %s: no adjacency.csv, so there is no truth to score against", p)
 		}
 		g, err := scm.NewDataset(d.Config, d.Seed, d.Index)
 		if err != nil || !sameRows(g, d) {

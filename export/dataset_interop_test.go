@@ -38,14 +38,8 @@ func TestDataSetONNXRuntimeParity(t *testing.T) {
 	}
 	var jobs []job
 	var ort []ortJob
-	for _, kind := range []string{"small", "small-stats-1", "default"} {
-		c := modeltest.SmallDataSetConfig()
-		switch kind {
-		case "small-stats-1":
-			c.Stats = 1
-		case "default":
-			c = model.DefaultConfig(model.VariantF)
-		}
+	for _, lc := range modeltest.DataSetConfigs() {
+		kind, c := lc.Label, lc.Config
 		p, err := model.Init(c, 11)
 		if err != nil {
 			t.Fatal(err)

@@ -264,16 +264,8 @@ func (n *Net) buildDataSet(bd *builder, gr *graph, k graphKey) (outputs gorgonia
 	mse := bd.out(&weightedMSEOp{opBase: bd.c.base("effectMSE", []int{3, 3, 3}, []bool{true, false, false}, 1), c: bd.c}, gr.delta, effTrue, effW)
 	total := bd.combine(weights, bce, acyc, l1, mse)
 	gr.parts = gorgonia.Nodes{total, bce, acyc, l1, mse}
-	wrt := make(gorgonia.Nodes, len(n.names))
-	for i, name := range n.names {
-		p, ok := bd.pnodes[name]
-		if !ok {
-			return nil, fmt.Errorf("parameter %s is not used by the forward", name)
-		}
-		wrt[i] = p
-	}
-	if gr.grads, err = gorgonia.Backpropagate(gorgonia.Nodes{total}, gorgonia.Nodes{one}, wrt); err != nil {
-		return nil, fmt.Errorf("backpropagate: %w", err)
+	if gr.grads, err = n.backprop(bd, total, one); err != nil {
+		return nil, err
 	}
 	return append(append(outputs, gr.parts...), gr.grads...), nil
 }

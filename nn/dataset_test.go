@@ -7,15 +7,12 @@ import (
 
 	"causeway/contract"
 	"causeway/model"
+	"causeway/model/modeltest"
 	"causeway/scm"
 )
 
-// smallF is a small Model F for tests.
-func smallF() model.Config {
-	c := model.DefaultConfig(model.VariantF)
-	c.DModel, c.Heads, c.Layers, c.FF = 16, 2, 2, 24
-	return c
-}
+// smallF is modeltest's small Model F.
+func smallF() model.Config { return modeltest.SmallDataSetConfig() }
 
 // regimeBatch draws b data sets of n variables and q queries.
 func regimeBatch(t testing.TB, b, n, q int, seed uint64) *DataSetBatch {

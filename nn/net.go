@@ -349,20 +349,30 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 		acyc, l1 := bd.acyclicity(a), bd.l1(a)
 		total := bd.combine(weights, huber, bce, acyc, l1)
 		gr.parts = gorgonia.Nodes{total, huber, bce, acyc, l1}
-		wrt := make(gorgonia.Nodes, len(n.names))
-		for i, name := range n.names {
-			p, ok := bd.pnodes[name]
-			if !ok {
-				return nil, fmt.Errorf("parameter %s is not used by the forward", name)
-			}
-			wrt[i] = p
-		}
-		if gr.grads, err = gorgonia.Backpropagate(gorgonia.Nodes{total}, gorgonia.Nodes{one}, wrt); err != nil {
-			return nil, fmt.Errorf("backpropagate: %w", err)
+		if gr.grads, err = n.backprop(bd, total, one); err != nil {
+			return nil, err
 		}
 		outputs = append(append(outputs, gr.parts...), gr.grads...)
 	}
 	return n.compile(bd, eg, gr, outputs)
+}
+
+// backprop returns the gradient of total (seeded by one) with respect to
+// every parameter, in Names order; every parameter must be used.
+func (n *Net) backprop(bd *builder, total, one *gorgonia.Node) (gorgonia.Nodes, error) {
+	wrt := make(gorgonia.Nodes, len(n.names))
+	for i, name := range n.names {
+		p, ok := bd.pnodes[name]
+		if !ok {
+			return nil, fmt.Errorf("parameter %s is not used by the forward", name)
+		}
+		wrt[i] = p
+	}
+	grads, err := gorgonia.Backpropagate(gorgonia.Nodes{total}, gorgonia.Nodes{one}, wrt)
+	if err != nil {
+		return nil, fmt.Errorf("backpropagate: %w", err)
+	}
+	return grads, nil
 }
 
 // compile compiles the graph eg for outputs onto a tape machine.

@@ -15,14 +15,8 @@ import (
 // unfused plans) against model.PredictDataSet on mixed, observational-only
 // and multi-target data sets.
 func TestDataSetParity(t *testing.T) {
-	for _, kind := range []string{"small", "small-stats-1", "default"} {
-		c := modeltest.SmallDataSetConfig()
-		switch kind {
-		case "small-stats-1":
-			c.Stats = 1
-		case "default":
-			c = model.DefaultConfig(model.VariantF)
-		}
+	for _, lc := range modeltest.DataSetConfigs() {
+		kind, c := lc.Label, lc.Config
 		p, b := exported(t, c, 5)
 		fused, err := LoadBytes("f", b)
 		if err != nil {

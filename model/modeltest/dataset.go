@@ -13,6 +13,23 @@ func SmallDataSetConfig() model.Config {
 	return c
 }
 
+// DataSetConfigs are the Model F configurations parity tests cover, by
+// label: the small architecture in the latest statistics version and in
+// version 1, and the default size.
+func DataSetConfigs() []LabeledConfig {
+	v1 := SmallDataSetConfig()
+	v1.Stats = 1
+	return []LabeledConfig{
+		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"default", model.DefaultConfig(model.VariantF)},
+	}
+}
+
+// LabeledConfig is a configuration with a label for test names.
+type LabeledConfig struct {
+	Label  string
+	Config model.Config
+}
+
 // DataSet kinds for RandomDataSet.
 const (
 	// Mixed data sets have observational rows and interventional blocks.
