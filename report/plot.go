@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -56,13 +57,15 @@ var (
 		Baseline:     func(r metrics.Report) float64 { return r.EmptyGraph.SHD },
 		YInclude:     []float64{0},
 	}
-	// DeltaMSE is the mean squared error of the predicted delta.
+	// DeltaMSE is the mean squared error of the predicted delta relative
+	// to the mean-shift baseline's on the same graphs (1 = the baseline):
+	// the raw MSEs of runs differ by far less than their size, so a ratio
+	// keeps them apart.
 	DeltaMSE = Metric{
-		File: "delta_mse.png", Name: "delta MSE",
-		Value:        func(r metrics.Report) float64 { return r.Delta.MSE },
-		BaselineName: "mean shift",
-		Baseline:     func(r metrics.Report) float64 { return r.MeanShift.MSE },
-		YInclude:     []float64{0},
+		File: "delta_mse.png", Name: "delta MSE / mean-shift MSE",
+		Value:        func(r metrics.Report) float64 { return r.Delta.MSE / r.MeanShift.MSE },
+		BaselineName: "mean shift (= 1)",
+		Baseline:     func(r metrics.Report) float64 { return 1 },
 	}
 	// AUROC is the edge AUROC pooled over all held-out graphs.
 	AUROC = Metric{
@@ -202,7 +205,10 @@ func PlotLoss(runs []*Run, path string) error {
 	if window > 1 {
 		title = fmt.Sprintf("Training loss (total, trailing median over %d steps)", window)
 	}
-	f := newFigure(title, "step", "loss")
+	f := newFigure(title, "step", "loss (log scale)")
+	// A log scale: the first steps' loss is orders of magnitude above the
+	// rest, which a linear axis would squash flat.
+	f.p.Y.Scale, f.p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	drawn := false
 	for i, r := range runs {
 		xys := smooth(r.Train, window)
@@ -216,8 +222,9 @@ func PlotLoss(runs []*Run, path string) error {
 	}
 	if !drawn {
 		f.p.Title.Text += " — no training steps logged"
+		f.p.Y.Min, f.p.Y.Max = 0.1, 1
 	}
-	f.include([]float64{0})
+	f.include(nil)
 	return f.save(path)
 }
 
@@ -246,7 +253,9 @@ func smooth(pts []TrainPoint, window int) plotter.XYs {
 		if len(buf)%2 == 0 {
 			m = (buf[len(buf)/2-1] + m) / 2
 		}
-		xys = append(xys, plotter.XY{X: float64(pt.Step), Y: m})
+		if m > 0 { // the log axis has no place for 0 or below
+			xys = append(xys, plotter.XY{X: float64(pt.Step), Y: m})
+		}
 	}
 	return xys
 }
@@ -289,13 +298,29 @@ func newFigure(title, x, y string) *figure {
 	return &figure{p: p, legend: legend}
 }
 
-// trimmedTicks are gonum's default ticks with trailing zeros dropped from
-// their labels ("50" rather than "50.00").
+// trimmedTicks are gonum's default ticks with labels as precise as their
+// spacing needs (gonum labels 1.005 and 1.01 both "1.01" on a narrow axis)
+// and trailing zeros dropped ("50" rather than "50.00").
 type trimmedTicks struct{}
 
-// Ticks returns the default ticks for [min, max] with trimmed labels.
-func (trimmedTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
+// Ticks returns the default ticks for [min, max] with those labels.
+func (trimmedTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	var major []float64
+	for _, t := range ticks {
+		if t.Label != "" {
+			major = append(major, t.Value)
+		}
+	}
+	if len(major) >= 2 {
+		step := math.Abs(major[1] - major[0])
+		decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+		for i, t := range ticks {
+			if t.Label != "" && math.Abs(t.Value) < 1e6 {
+				ticks[i].Label = strconv.FormatFloat(t.Value, 'f', decimals, 64)
+			}
+		}
+	}
 	for i, t := range ticks {
 		if strings.Contains(t.Label, ".") && !strings.ContainsAny(t.Label, "eE") {
 			ticks[i].Label = strings.TrimRight(strings.TrimRight(t.Label, "0"), ".")
