@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -86,7 +87,21 @@ func (r *Run) loadSummary(path string) error {
 	if r.Summary.Variant == "" || r.Summary.Steps <= 0 {
 		return fmt.Errorf("report: %s: not a training summary (no variant or no steps)", path)
 	}
+	if r.Summary.Final == nil && r.Summary.FinalDataSet != nil {
+		rep := graphReport(r.Summary.FinalDataSet)
+		r.Summary.Final = &rep
+	}
 	return nil
+}
+
+// graphReport is a data-set model's validation as a metrics.Report: its
+// graph scores, with the delta metrics (which it has not) undefined.
+func graphReport(d *train.DataSetReport) metrics.Report {
+	rep := d.Graph
+	nan := math.NaN()
+	rep.Delta = metrics.Delta{MSE: nan, Huber: nan}
+	rep.MeanShift = metrics.Delta{MSE: nan, Huber: nan}
+	return rep
 }
 
 // position names path with the line of a JSON decoding error, when the
@@ -134,10 +149,14 @@ func (r *Run) loadLog(path string) error {
 		}
 		switch e.Kind {
 		case "val":
-			if e.Val == nil {
+			switch {
+			case e.Val != nil:
+				r.Val = append(r.Val, ValPoint{Step: e.Step, Elapsed: e.Elapsed, Report: *e.Val})
+			case e.ValDataSet != nil:
+				r.Val = append(r.Val, ValPoint{Step: e.Step, Elapsed: e.Elapsed, Report: graphReport(e.ValDataSet)})
+			default:
 				return fmt.Errorf("report: %s:%d: validation entry without \"val\"", path, line)
 			}
-			r.Val = append(r.Val, ValPoint{Step: e.Step, Elapsed: e.Elapsed, Report: *e.Val})
 		case "train":
 			if e.Loss == nil {
 				return fmt.Errorf("report: %s:%d: training entry without \"loss\"", path, line)

@@ -428,3 +428,22 @@ func TestUniqueNames(t *testing.T) {
 		t.Errorf("uniqueNames renamed its argument's run to %q", runs[0].Name)
 	}
 }
+
+// TestDataSetRunIsCompared: a Model F run's validations (data-set reports)
+// become structure points, with no delta.
+func TestDataSetRunIsCompared(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "f")
+	cfg := traintest.TinyConfig(model.VariantF, 5)
+	cfg.Regimes.MaxRows, cfg.Regimes.EffectSamples = 30, 50
+	if _, err := train.Run(context.Background(), cfg, train.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	runs := loadAll(t, dir)
+	r := runs[0]
+	if len(r.Val) != 1 || !(r.Val[0].Report.Structure.AUROC >= 0) || !math.IsNaN(r.Val[0].Report.Delta.MSE) || r.Summary.Final == nil {
+		t.Fatalf("data-set run: %d validations, first %+v, final %v", len(r.Val), r.Val, r.Summary.Final)
+	}
+	if _, err := Write(t.TempDir(), runs); err != nil {
+		t.Fatal(err)
+	}
+}
