@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,5 +136,33 @@ func TestEvalCommandExportedModels(t *testing.T) {
 	}
 	if _, err := runApp("eval", "--baseline", "stats", "--model", "x.onnx"); err == nil || !strings.Contains(err.Error(), "exactly one") {
 		t.Errorf("two sources: %v", err)
+	}
+}
+
+// TestPredictCommandFormats writes the predicted graph as CSV, DOT and SVG,
+// coloured against the adjacency.csv beside the data.
+func TestPredictCommandFormats(t *testing.T) {
+	dir := t.TempDir()
+	modelPath := writeTestDataSetModel(t, dir)
+	scmDir := filepath.Join(dir, "scm")
+	if out, err := runApp("scm", "--out", scmDir, "--nodes", "5", "--graphs", "1", "--seed", "4", "--samples", "20"); err != nil {
+		t.Fatalf("scm: %v\n%s", err, out)
+	}
+	data := filepath.Join(scmDir, "graph-0000")
+	for format, want := range map[string]string{"csv": "from,to,probability\n", "dot": "digraph causeway {", "svg": "<svg"} {
+		out := filepath.Join(dir, "graph."+format)
+		if msg, err := runApp("predict", "--model", modelPath, "--data", data, "--threshold", "0.3", "--format", format, "--output", out); err != nil {
+			t.Fatalf("--format %s: %v\n%s", format, err, msg)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("--format %s wrote %.200q (%v), want it to contain %q", format, b, err, want)
+		}
+		if format == "dot" && !strings.Contains(string(b), "missed (dashed)") {
+			t.Errorf("the picture is not coloured against adjacency.csv:\n%s", b)
+		}
+	}
+	if _, err := runApp("predict", "--model", modelPath, "--data", data, "--format", "gif"); err == nil || !strings.Contains(err.Error(), "want one of json, csv, dot, svg") {
+		t.Errorf("--format gif: %v", err)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"causeway/api"
 	"causeway/atomicfile"
+	"causeway/draw"
 	"causeway/models"
 	"causeway/onnxrt"
 	"causeway/scm"
@@ -43,6 +45,8 @@ func predictCommand() *cli.Command {
 			&cli.Float64Flag{Name: "threshold", Value: api.DefaultThreshold, Usage: "list edges with probability above this (overrides the request's threshold when set)"},
 			&cli.StringSliceFlag{Name: "do", Usage: "with --data and a data-set model: also predict the effect of do(`NAME=VALUE`) (repeatable; the variable by name or index)"},
 			&cli.BoolFlag{Name: "dag", Usage: "with a data-set model: keep the listed edges acyclic (greedy, most probable first)"},
+			&cli.StringFlag{Name: "format", Value: draw.Formats[0], Usage: "output: " + strings.Join(draw.Formats, ", ") + " (csv: the listed edges; dot, svg: a picture of the graph)"},
+			&cli.StringFlag{Name: "truth", Usage: "with --format dot|svg: colour found, extra and missed edges against this adjacency `FILE` (default: the adjacency.csv beside --data)"},
 		},
 		Action: runPredict,
 	}
@@ -95,7 +99,7 @@ func runPredict(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	out, err := api.Format(result)
+	out, err := formatResult(c, result)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}

@@ -245,7 +245,7 @@ func LoadDataset(path string) (*Dataset, error) {
 	}
 	dir := filepath.Dir(dataPath)
 	if adjPath := filepath.Join(dir, AdjacencyFile); exists(adjPath) {
-		adj, err := readFile(adjPath, func(r io.Reader) ([]float32, error) { return ReadAdjacency(r, d.Names) })
+		adj, err := LoadAdjacency(adjPath, d.Names)
 		if err != nil {
 			return nil, err
 		}
@@ -257,6 +257,25 @@ func LoadDataset(path string) (*Dataset, error) {
 		}
 	}
 	return d, nil
+}
+
+// LoadAdjacency reads an adjacency.csv file (see ReadAdjacency) over the
+// variables names.
+func LoadAdjacency(path string, names []string) ([]float32, error) {
+	return readFile(path, func(r io.Reader) ([]float32, error) { return ReadAdjacency(r, names) })
+}
+
+// AdjacencyBeside returns the path of the adjacency.csv beside a data set
+// (a graph directory or its data.csv), or "" when there is none.
+func AdjacencyBeside(path string) string {
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	if p := filepath.Join(dir, AdjacencyFile); exists(p) {
+		return p
+	}
+	return ""
 }
 
 func exists(path string) bool {

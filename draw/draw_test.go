@@ -1,0 +1,59 @@
+package draw
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func sample(t *testing.T, truth []float32) Graph {
+	t.Helper()
+	g, err := NewGraph([]string{"rain", "sprinkler", "wet, grass"}, []string{"rain", "sprinkler"}, []string{"wet, grass", "wet, grass"}, []float64{0.9, 0.6}, truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestCSV(t *testing.T) {
+	got := string(CSV(sample(t, nil)))
+	want := "from,to,probability\nrain,\"wet, grass\",0.9\nsprinkler,\"wet, grass\",0.6\n"
+	if got != want {
+		t.Errorf("CSV:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDOTColoursAgainstTheTruth(t *testing.T) {
+	// True: rain → wet and rain → sprinkler; predicted: rain → wet (found)
+	// and sprinkler → wet (extra); rain → sprinkler is missed.
+	truth := []float32{0, 1, 1, 0, 0, 0, 0, 0, 0}
+	dot := DOT(sample(t, truth))
+	for _, want := range []string{`n0 -> n2 [color="` + colourFound, `n1 -> n2 [color="` + colourExtra, `n0 -> n1 [color="` + colourMissed + `", style=dashed`, `label="wet, grass"`} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT lacks %q:\n%s", want, dot)
+		}
+	}
+	if strings.Contains(DOT(sample(t, nil)), "dashed") {
+		t.Error("without a truth nothing is drawn as missed")
+	}
+}
+
+func TestRender(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Graphviz (WebAssembly)")
+	}
+	dot := DOT(sample(t, []float32{0, 1, 1, 0, 0, 0, 0, 0, 0}))
+	svg, err := Render(context.Background(), dot, "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("sprinkler")) {
+		t.Errorf("SVG without the graph: %.300s", svg)
+	}
+	for _, f := range []string{"png", "gif"} {
+		if _, err := Render(context.Background(), dot, f); err == nil {
+			t.Errorf("%s rendered", f)
+		}
+	}
+}
