@@ -214,6 +214,8 @@ func (s *Server) routing() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe, s.recoverPanics, s.authorize, s.deadline)
+	e.GET("/", s.page)
+	e.POST("/draw", s.drawGraph, s.limit)
 	e.POST("/predict", s.predict, s.limit)
 	e.GET("/models", s.listModels)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
@@ -246,15 +248,15 @@ func (s *Server) checkWork(m *onnxrt.Model, b, rows, n int) error {
 }
 
 // authorize requires the bearer token (Config.AuthToken) on every endpoint
-// but the health checks.
+// but the health checks and the page GET / (which holds no data).
 func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	if s.cfg.AuthToken == "" {
 		return next
 	}
 	want := []byte("Bearer " + s.cfg.AuthToken)
 	return func(c echo.Context) error {
-		if strings.HasPrefix(c.Path(), "/v2/health/") {
-			return next(c)
+		if p := c.Path(); strings.HasPrefix(p, "/v2/health/") || p == "/" {
+			return next(c) // health checks, and the page (its API calls carry the token)
 		}
 		got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
