@@ -188,9 +188,9 @@ func checkParams(g *onnx.GraphProto, cfg model.Config) error {
 	specs := model.Specs(cfg)
 	// The constants whose size is max_nodes must agree with it too (a
 	// forged max_nodes would otherwise admit N the graph cannot slice).
-	for name, shape := range map[string][]int{"const/eye": {cfg.MaxNodes, cfg.MaxNodes}, "const/ones_column": {cfg.MaxNodes, 1}} {
-		if _, ok := dims[name]; ok {
-			specs = append(specs, model.Spec{Name: name, Shape: shape})
+	for _, sp := range []model.Spec{{Name: "const/eye", Shape: []int{cfg.MaxNodes, cfg.MaxNodes}}, {Name: "const/ones_column", Shape: []int{cfg.MaxNodes, 1}}} {
+		if _, ok := dims[sp.Name]; ok {
+			specs = append(specs, sp)
 		}
 	}
 	for _, sp := range specs {
