@@ -2,10 +2,13 @@ package export
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/advancedclimatesystems/gonnx"
 
 	"causeway/contract"
 	"causeway/model"
@@ -104,4 +107,49 @@ func TestDataSetTritonConfig(t *testing.T) {
 	if strings.Contains(string(cfg), "base_samples") {
 		t.Errorf("config.pbtxt lists the sample-pair contract:\n%s", cfg)
 	}
+}
+
+// TestShippedDataSetModelInONNXRuntime runs the shipped, trained
+// models/model-f.onnx in onnxruntime and the float64 reference on its
+// weights (ParamsOf) on generated data sets (mixed, observational-only,
+// multi-target; N = 5 to 30) and requires the same outputs within 1e-4.
+func TestShippedDataSetModelInONNXRuntime(t *testing.T) {
+	dir, node := interopDir(t)
+	path, err := filepath.Abs(filepath.Join("..", "models", "model-f.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := gonnx.ModelProtoFromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, p, err := ParamsOf(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []*contract.DataSet
+	var jobs []ortJob
+	for i, n := range []int{5, 20, 30} {
+		for _, kind := range []string{modeltest.Mixed, modeltest.Observational, modeltest.MultiTarget} {
+			d := modeltest.RandomDataSet(uint64(500+i), 2, n, 3, kind)
+			sets = append(sets, d)
+			jobs = append(jobs, dataSetJob(path, d))
+		}
+	}
+	res := runORT(t, dir, node, jobs)
+	worst := 0.0
+	for i, d := range sets {
+		adj, eff, err := model.PredictDataSet(c, p, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := fmt.Sprintf("shipped model-f, N=%d, data set %d", d.N, i)
+		worst = math.Max(worst, compare(t, where, contract.AdjLogits, res[i].Outputs[contract.AdjLogits], []int{d.B, d.N, d.N}, adj, 1e-4))
+		worst = math.Max(worst, compare(t, where, contract.Effect, res[i].Outputs[contract.Effect], []int{d.B, d.Q, d.N}, eff, 1e-4))
+	}
+	t.Logf("shipped model-f: max |onnxruntime − reference| %.2g", worst)
 }

@@ -16,9 +16,11 @@ package export
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -261,4 +263,46 @@ func ConfigOf(m *onnx.ModelProto) (model.Config, error) {
 		return model.Config{}, fmt.Errorf("export: model %q: config metadata: %w", m.GetGraph().GetName(), err)
 	}
 	return c, nil
+}
+
+// ParamsOf reads back the parameters of an exported model: every
+// parameter of its recorded architecture (model.Specs), from the FLOAT
+// initializer of the same name (raw data or float_data), checked against
+// the architecture (model.Params.Check). With the float64 reference
+// (model.NewReference) this scores or checks a shipped .onnx file without
+// its checkpoint.
+func ParamsOf(m *onnx.ModelProto) (model.Config, model.Params, error) {
+	c, err := ConfigOf(m)
+	if err != nil {
+		return c, nil, err
+	}
+	inits := map[string]*onnx.TensorProto{}
+	for _, t := range m.GetGraph().GetInitializer() {
+		inits[t.GetName()] = t
+	}
+	p := model.Params{}
+	for _, sp := range model.Specs(c) {
+		t, ok := inits[sp.Name]
+		if !ok {
+			return c, nil, fmt.Errorf("export: parameter %s is missing from the graph", sp.Name)
+		}
+		if onnx.TensorProto_DataType(t.GetDataType()) != onnx.TensorProto_FLOAT {
+			return c, nil, fmt.Errorf("export: parameter %s is not FLOAT", sp.Name)
+		}
+		data := t.GetFloatData()
+		if raw := t.GetRawData(); len(raw) > 0 {
+			if len(raw) != 4*sp.Size() {
+				return c, nil, fmt.Errorf("export: parameter %s has %d bytes, shape %v wants %d", sp.Name, len(raw), sp.Shape, 4*sp.Size())
+			}
+			data = make([]float32, sp.Size())
+			for i := range data {
+				data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			}
+		}
+		p[sp.Name] = &model.Tensor{Shape: append([]int(nil), sp.Shape...), Data: append([]float32(nil), data...)}
+	}
+	if err := p.Check(c); err != nil {
+		return c, nil, fmt.Errorf("export: %w", err)
+	}
+	return c, p, nil
 }
