@@ -225,3 +225,31 @@ func TestWorkingMemoryBound(t *testing.T) {
 		t.Fatalf("B=64 at the limit: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestSlowBodiesDoNotHoldSlots: with one executor slot, clients that send
+// their bodies a byte at a time hold connections, never the slot, so a
+// good request beside them is answered at once.
+func TestSlowBodiesDoNotHoldSlots(t *testing.T) {
+	s := newTestServer(t, Config{MaxConcurrency: 1, MaxQueue: 1, Timeout: 5 * time.Second})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	body := mustJSON(t, validRequest(3, 10, 4))
+	for range 4 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	}
+	time.Sleep(100 * time.Millisecond) // the slow requests are in their handlers, reading
+	start := time.Now()
+	resp, err := http.Post(srv.URL+"/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a good request beside slow senders: %d after %s", resp.StatusCode, time.Since(start))
+	}
+}

@@ -60,10 +60,18 @@ func (l *limiter) acquire(ctx context.Context) error {
 func (l *limiter) release() { <-l.slots }
 
 // limit is the semaphore middleware of the inference endpoints: a
-// request holds one executor slot from admission to its answer.
+// request holds one executor slot from the end of its body to its answer.
+// The body is read first (under the read timeout), so a client that sends
+// slowly holds a connection, never a slot.
 func (s *Server) limit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		body, err := s.readBody(c)
+		if err != nil {
+			return err
+		}
+		c.Set(bodyKey, body)
 		if err := s.lim.acquire(c.Request().Context()); err != nil {
+			s.putBuffer(body)
 			return err
 		}
 		defer s.lim.release()

@@ -359,6 +359,7 @@ func methodLabel(m string) string {
 const (
 	idKey    = "causeway.request_id"
 	modelKey = "causeway.model"
+	bodyKey  = "causeway.body" // the body limit read before taking a slot
 )
 
 // validID reports whether a client's X-Request-Id can be echoed: 1–128
@@ -449,6 +450,10 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 // readBody reads the request body, at most Config.MaxBody bytes, into a
 // pooled buffer; give it back with putBuffer.
 func (s *Server) readBody(c echo.Context) (*bytes.Buffer, error) {
+	if b, ok := c.Get(bodyKey).(*bytes.Buffer); ok {
+		c.Set(bodyKey, nil) // handed over once
+		return b, nil
+	}
 	req := c.Request()
 	if req.ContentLength > s.cfg.MaxBody {
 		return nil, &httpError{status: http.StatusRequestEntityTooLarge,
