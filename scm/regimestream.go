@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // RegimeBatch is B data sets with the same N (their row counts differ).
@@ -36,18 +34,9 @@ type RegimeStreamConfig struct {
 // the stream (seed, i) and its element k from (seed, i·Batch+k), so a seed
 // fixes every batch whatever the number of workers.
 type RegimeStream struct {
-	cfg     RegimeStreamConfig
-	seed    uint64
-	counter atomic.Int64
-	slots   chan struct{}
-	done    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
-
-	mu      sync.Mutex
-	cond    *sync.Cond
-	next    int
-	pending map[int]*RegimeBatch
+	cfg  RegimeStreamConfig
+	seed uint64
+	gen  *ordered[*RegimeBatch]
 }
 
 // NewRegimeStream starts the workers of a stream seeded by seed. Call Close
@@ -63,31 +52,11 @@ func NewRegimeStream(cfg RegimeStreamConfig, seed uint64) (*RegimeStream, error)
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
-	s := &RegimeStream{cfg: cfg, seed: seed, slots: make(chan struct{}, 2*cfg.Workers),
-		done: make(chan struct{}), pending: map[int]*RegimeBatch{}, next: cfg.Start}
-	s.cond = sync.NewCond(&s.mu)
-	s.counter.Store(int64(cfg.Start))
-	for range cfg.Workers {
-		s.wg.Go(s.work)
-	}
+	s := &RegimeStream{cfg: cfg, seed: seed}
+	s.gen = newOrdered(cfg.Workers, 2*cfg.Workers, cfg.Start, func(w *worker, i int) *RegimeBatch {
+		return w.regimeBatch(cfg, seed, i)
+	})
 	return s, nil
-}
-
-func (s *RegimeStream) work() {
-	var w worker
-	w.rng = rand.New(&w.pcg)
-	for {
-		select {
-		case <-s.done:
-			return
-		case s.slots <- struct{}{}:
-		}
-		b := w.regimeBatch(s.cfg, s.seed, int(s.counter.Add(1)-1))
-		s.mu.Lock()
-		s.pending[b.Index] = b
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	}
 }
 
 // RegimeBatchAt returns batch i of the stream (cfg, seed) without starting
@@ -113,33 +82,12 @@ func (w *worker) regimeBatch(cfg RegimeStreamConfig, seed uint64, i int) *Regime
 
 // Next returns the next batch in order, waiting for it if needed.
 func (s *RegimeStream) Next() (*RegimeBatch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		select {
-		case <-s.done:
-			return nil, ErrClosed
-		default:
-		}
-		if s.pending[s.next] != nil {
-			break
-		}
-		s.cond.Wait()
+	b, ok := s.gen.take()
+	if !ok {
+		return nil, ErrClosed
 	}
-	b := s.pending[s.next]
-	delete(s.pending, s.next)
-	s.next++
-	<-s.slots
 	return b, nil
 }
 
 // Close stops the workers; Next then returns ErrClosed. It is idempotent.
-func (s *RegimeStream) Close() {
-	s.once.Do(func() {
-		close(s.done)
-		s.mu.Lock()
-		s.cond.Broadcast()
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
-}
+func (s *RegimeStream) Close() { s.gen.close() }

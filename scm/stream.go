@@ -146,18 +146,9 @@ var ErrClosed = errors.New("scm: stream closed")
 // number of workers. Batches are generated ahead by a pool of goroutines
 // into a bounded queue and returned in order.
 type Stream struct {
-	cfg     StreamConfig
-	seed    uint64
-	counter atomic.Int64  // next batch index to generate
-	slots   chan struct{} // one token per batch generated but not yet returned
-	results chan *Batch
-	done    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
-
-	mu      sync.Mutex
-	next    int
-	pending map[int]*Batch
+	cfg  StreamConfig
+	seed uint64
+	gen  *ordered[*Batch]
 }
 
 // NewStream starts the workers of a stream seeded by seed. Call Close to stop
@@ -167,44 +158,13 @@ func NewStream(cfg StreamConfig, seed uint64) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{
-		cfg:     cfg,
-		seed:    seed,
-		slots:   make(chan struct{}, cfg.Queue),
-		results: make(chan *Batch, cfg.Queue),
-		done:    make(chan struct{}),
-		pending: make(map[int]*Batch),
-		next:    cfg.Start,
-	}
-	s.counter.Store(int64(cfg.Start))
-	s.wg.Add(cfg.Workers)
-	for range cfg.Workers {
-		go s.work()
-	}
+	s := &Stream{cfg: cfg, seed: seed}
+	s.gen = newOrdered(cfg.Workers, cfg.Queue, cfg.Start, func(w *worker, i int) *Batch { return w.batch(cfg, seed, i) })
 	return s, nil
 }
 
 // Config returns the stream's configuration with its defaults filled in.
 func (s *Stream) Config() StreamConfig { return s.cfg }
-
-func (s *Stream) work() {
-	defer s.wg.Done()
-	var w worker
-	w.rng = rand.New(&w.pcg)
-	for {
-		select {
-		case <-s.done:
-			return
-		case s.slots <- struct{}{}:
-		}
-		b := w.batch(s.cfg, s.seed, int(s.counter.Add(1)-1))
-		select {
-		case <-s.done:
-			return
-		case s.results <- b:
-		}
-	}
-}
 
 // batch generates batch i of the stream seeded by seed.
 func (w *worker) batch(cfg StreamConfig, seed uint64, i int) *Batch {
@@ -226,36 +186,16 @@ func (w *worker) batch(cfg StreamConfig, seed uint64, i int) *Batch {
 // Next returns the next batch in order, waiting for it if needed. It is safe
 // for concurrent use (each batch is returned once).
 func (s *Stream) Next() (*Batch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.pending[s.next] == nil {
-		select {
-		case <-s.done:
-			return nil, ErrClosed
-		case b := <-s.results:
-			s.pending[b.Index] = b
-		}
-	}
-	select {
-	case <-s.done:
+	b, ok := s.gen.take()
+	if !ok {
 		return nil, ErrClosed
-	default:
 	}
-	b := s.pending[s.next]
-	delete(s.pending, s.next)
-	s.next++
-	<-s.slots
 	return b, nil
 }
 
 // Close stops the workers and waits for them; Next then returns ErrClosed.
 // Close is idempotent.
-func (s *Stream) Close() {
-	s.once.Do(func() {
-		close(s.done)
-		s.wg.Wait()
-	})
-}
+func (s *Stream) Close() { s.gen.close() }
 
 // HeldOut returns count batches for validation, generated in parallel by
 // cfg.Workers goroutines and fully determined by (cfg, seed). They come from a
