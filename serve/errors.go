@@ -100,7 +100,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &pe):
 		body.Error = fmt.Sprintf("internal error: the server failed on this request (request id %s); its log has the details", id)
 	default:
-		body.Error = fmt.Sprintf("internal error (request id %s): %v", id, err)
+		// Internals (node names, paths) go to the log, not to the client.
+		body.Error = fmt.Sprintf("internal error: the server failed on this request (request id %s); its log has the details", id)
 	}
 	if status >= 500 {
 		attrs := []any{slog.String("request_id", id), slog.String("error", err.Error())}
