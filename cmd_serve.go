@@ -75,6 +75,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "auth-token-file", Usage: "require \"Authorization: Bearer TOKEN\" on every endpoint but the health checks, TOKEN read from `FILE`"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)"},
 			&cli.StringFlag{Name: "tls-key", Usage: "the private key `FILE` of --tls-cert (PEM)"},
+			&cli.StringFlag{Name: "memory-limit", Value: "4GiB", Usage: "soft limit of the Go heap (as GOMEMLIMIT; the collector works harder near it), e.g. 4GiB; 0: none"},
 			&cli.StringFlag{Name: "max-work", Value: "1GiB", Usage: "largest estimated working memory of one prediction, e.g. 1GiB or 512MiB; larger requests get 413"},
 			&cli.DurationFlag{Name: "drain", Value: 3 * time.Second, Usage: "on SIGTERM, keep answering this long with readiness already 503 before closing the listener"},
 		},
@@ -122,6 +123,15 @@ func runServe(c *cli.Context) error {
 	maxWork, err := parseSize(c.String("max-work"))
 	if err != nil {
 		return fmt.Errorf("serve: --max-work: %w", err)
+	}
+	if c.String("memory-limit") != "0" {
+		limit, err := parseSize(c.String("memory-limit"))
+		if err != nil {
+			return fmt.Errorf("serve: --memory-limit: %w", err)
+		}
+		if os.Getenv("GOMEMLIMIT") == "" || c.IsSet("memory-limit") {
+			debug.SetMemoryLimit(limit)
+		}
 	}
 	token := ""
 	if path := c.String("auth-token-file"); path != "" {
