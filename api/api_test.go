@@ -14,6 +14,7 @@ import (
 	"causeway/contract"
 	"causeway/export"
 	"causeway/model"
+	"causeway/model/modeltest"
 	"causeway/onnxrt"
 	"causeway/scm"
 )
@@ -476,5 +477,44 @@ func TestDecodeOverflowMessage(t *testing.T) {
 	_, _, err := DecodeBytes([]byte(`{"base_samples": [[1, 1e999], [2, 3]], "int_samples": [[1, 2], [2, 3]], "intervened_node": 0}`))
 	if err == nil || !strings.Contains(err.Error(), "1e999 overflows float32") {
 		t.Errorf("error %v, want one saying 1e999 overflows float32", err)
+	}
+}
+
+// TestPredictDataBoundsEffects: data whose intervention values vary row by
+// row get effects for the first MaxDataEffects distinct interventions only,
+// and too many do() are refused.
+func TestPredictDataBoundsEffects(t *testing.T) {
+	c := modeltest.SmallDataSetConfig()
+	p, _ := model.Init(c, 1)
+	mp, err := export.Build(c, p, export.Metadata{Version: "test", Name: "model-f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := export.Marshal(mp)
+	m, err := onnxrt.LoadBytes("", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &DataRequest{}
+	for i := range 300 {
+		row := []float64{float64(i % 7), float64(i % 5), float64(i % 3)}
+		var iv []Node
+		if i >= 100 {
+			row[0] = float64(i) // a different do(x0 = v) on every row
+			iv = []Node{{Index: 0}}
+		}
+		r.Data.Rows = append(r.Data.Rows, row)
+		r.Data.Intervened = append(r.Data.Intervened, iv)
+	}
+	resp, err := PredictData(t.Context(), m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Effects) != MaxDataEffects || resp.EffectsOmitted != 200-MaxDataEffects {
+		t.Fatalf("%d effects, %d omitted; want %d and %d", len(resp.Effects), resp.EffectsOmitted, MaxDataEffects, 200-MaxDataEffects)
+	}
+	r.Do = make([]Do, MaxDo+1)
+	if _, err := PredictData(t.Context(), m, r); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("%d do(): %v", MaxDo+1, err)
 	}
 }

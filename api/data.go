@@ -113,7 +113,20 @@ type DataResponse struct {
 	DAG       bool        `json:"dag"`
 	Edges     []Edge      `json:"edges"`
 	Effects   []Effect    `json:"effects"`
+	// EffectsOmitted counts the data's interventions beyond the first
+	// MaxDataEffects (in order of appearance) whose effects were not
+	// predicted; their rows still inform the graph.
+	EffectsOmitted int `json:"effects_omitted,omitempty"`
 }
+
+// Bounds of a DataRequest's effects: at most MaxDo asked for, and effects
+// for at most MaxDataEffects of the data's own distinct interventions
+// (data whose intervention values vary row by row would otherwise ask for
+// one effect per row).
+const (
+	MaxDo          = 256
+	MaxDataEffects = 64
+)
 
 // DecodeData reads a DataRequest strictly (unknown fields are errors).
 func DecodeData(data []byte) (*DataRequest, error) {
@@ -256,6 +269,9 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 		return nil, err
 	}
 	n, rows := len(labels), len(r.Data.Rows)
+	if len(r.Do) > MaxDo {
+		return nil, fieldErr("do", "%d interventions: ask for at most %d per request", len(r.Do), MaxDo)
+	}
 	var qs []query
 	for i, do := range r.Do {
 		j, err := resolveNode(do.Variable, labels)
@@ -272,6 +288,11 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 	observed := map[query][]float64{}
 	counts := map[query]int{}
 	obsSum, obsRows := make([]float64, n), 0
+	asked := map[query]bool{}
+	for _, q := range qs {
+		asked[q] = true
+	}
+	omitted := 0
 	for i := range rows {
 		k, count := -1, 0
 		for j := range n {
@@ -290,8 +311,13 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 			q := query{k, row[k]}
 			if _, ok := observed[q]; !ok {
 				observed[q] = make([]float64, n)
-				if !slices.Contains(qs, q) {
+				switch {
+				case asked[q]:
+				case len(observed) > MaxDataEffects:
+					omitted++ // its rows still inform the graph
+				default:
 					qs = append(qs, q)
+					asked[q] = true
 				}
 			}
 			for j, v := range row {
@@ -315,7 +341,7 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 		return nil, err
 	}
 	adj := Probabilities(out.AdjLogits, n)
-	resp := &DataResponse{Model: m.Name(), Variables: labels, Adjacency: adj, Threshold: threshold, DAG: r.DAG, Effects: []Effect{}}
+	resp := &DataResponse{Model: m.Name(), Variables: labels, Adjacency: adj, Threshold: threshold, DAG: r.DAG, Effects: []Effect{}, EffectsOmitted: omitted}
 	if r.DAG {
 		resp.Edges = AcyclicEdges(adj, labels, threshold)
 	} else {
