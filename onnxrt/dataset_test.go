@@ -3,10 +3,15 @@ package onnxrt
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/advancedclimatesystems/gonnx"
+
 	"causeway/contract"
+	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
 )
@@ -146,3 +151,42 @@ func TestDataSetBadInput(t *testing.T) {
 }
 
 func nanValue() float64 { var z float64; return z / z }
+
+// TestShippedDataSetModelParity runs the shipped, trained models/model-f.onnx
+// in the executor against the float64 reference on its own weights.
+func TestShippedDataSetModelParity(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "models", "model-f.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := gonnx.ModelProtoFromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, p, err := export.ParamsOf(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("model-f", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range []int{5, 20, 30} {
+		for _, kind := range []string{modeltest.Mixed, modeltest.Observational, modeltest.MultiTarget} {
+			d := modeltest.RandomDataSet(uint64(700+i), 2, n, 3, kind)
+			wa, we, err := model.PredictDataSet(c, p, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.RunDataSet(context.Background(), d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, e := maxDiff(got.AdjLogits, wa), maxDiff(got.Effect, we); a > 1e-4 || e > 1e-4 {
+				t.Errorf("N=%d %s: adj_logits %.3g effect %.3g", n, kind, a, e)
+			} else {
+				t.Logf("N=%d %s: adj_logits %.2g effect %.2g", n, kind, a, e)
+			}
+		}
+	}
+}
