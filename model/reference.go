@@ -37,13 +37,7 @@ func ArrayFrom(v []float32, shape ...int) *Array {
 }
 
 // Float32 returns a float32 copy of a's data.
-func (a *Array) Float32() []float32 {
-	out := make([]float32, len(a.Data))
-	for i, x := range a.Data {
-		out[i] = float32(x)
-	}
-	return out
-}
+func (a *Array) Float32() []float32 { return Float32s(a.Data) }
 
 // Reference is the plain-Go float64 rendering of the architecture: a
 // straightforward loop implementation of Builder[*Array] for inference
@@ -112,7 +106,7 @@ func (r *Reference) Run(base, intv, target, mask *Array) (delta, adjLogits *Arra
 			return nil, nil, fmt.Errorf("reference: %s has shape %v (%d values), want %v", x.name, x.a.Shape, len(x.a.Data), x.shape)
 		}
 	}
-	in := contract.Pairs{B: b, S: s, N: n, Base: toF32(base.Data), Int: toF32(intv.Data), Target: toF32(target.Data), Mask: toF32(mask.Data)}
+	in := contract.Pairs{B: b, S: s, N: n, Base: Float32s(base.Data), Int: Float32s(intv.Data), Target: Float32s(target.Data), Mask: Float32s(mask.Data)}
 	if err := in.Check(r.cfg.MaxNodes); err != nil {
 		return nil, nil, fmt.Errorf("reference: %w", err)
 	}

@@ -17,7 +17,7 @@ func (r *Reference) RunDataSet(samples, intervened, qmask, qvalue *Array) (adjLo
 		return nil, nil, fmt.Errorf("reference: samples %v and query_mask %v: want [B,R,N] and [B,Q,N]", samples.Shape, qmask.Shape)
 	}
 	d := contract.DataSet{B: samples.Shape[0], R: samples.Shape[1], N: samples.Shape[2], Q: qmask.Shape[1],
-		Samples: toF32(samples.Data), Intervened: toF32(intervened.Data), QueryMask: toF32(qmask.Data), QueryValue: toF32(qvalue.Data)}
+		Samples: Float32s(samples.Data), Intervened: Float32s(intervened.Data), QueryMask: Float32s(qmask.Data), QueryValue: Float32s(qvalue.Data)}
 	if err := d.Check(r.cfg.MaxNodes); err != nil {
 		return nil, nil, fmt.Errorf("reference: %w", err)
 	}
@@ -41,10 +41,20 @@ func PredictDataSet(c Config, p Params, d *contract.DataSet) (adjLogits, effect 
 	return a.Float32(), e.Float32(), nil
 }
 
-func toF32(v []float64) []float32 {
+// Float32s returns a float32 copy of v.
+func Float32s(v []float64) []float32 {
 	out := make([]float32, len(v))
 	for i, x := range v {
 		out[i] = float32(x)
+	}
+	return out
+}
+
+// Float64s returns a float64 copy of v.
+func Float64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
 	}
 	return out
 }

@@ -100,34 +100,18 @@ type dataInputs struct {
 func (c *DataSetBatch) inputs(cfg model.Config, i int) dataInputs {
 	e := c.Sets[i]
 	n, q := c.N, c.Q
-	st := model.DataSetStats(cfg, f64(e.Samples), f64(e.Intervened), e.R, n)
+	st := model.DataSetStats(cfg, model.Float64s(e.Samples), model.Float64s(e.Intervened), e.R, n)
 	w := model.EffectOutputs(cfg)
-	in := dataInputs{pair: f32s(st.PairFeatures()), query: make([]float32, 0, q*n*model.QueryFeatureCount),
+	in := dataInputs{pair: model.Float32s(st.PairFeatures()), query: make([]float32, 0, q*n*model.QueryFeatureCount),
 		scale: make([]float32, q*n*w), fixed: make([]float32, q*n), sd: st.SD}
 	for qi, k := range e.QueryNodes {
 		v := float64(e.QueryValues[qi])
-		in.query = append(in.query, f32s(st.QueryFeatures(k, v))...)
+		in.query = append(in.query, model.Float32s(st.QueryFeatures(k, v))...)
 		scale, fixed := st.EffectAffine(k, v)
-		copy(in.fixed[qi*n:], f32s(fixed))
-		copy(in.scale[qi*n*w:], f32s(scale))
+		copy(in.fixed[qi*n:], model.Float32s(fixed))
+		copy(in.scale[qi*n*w:], model.Float32s(scale))
 	}
 	return in
-}
-
-func f64(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
-}
-
-func f32s(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out
 }
 
 // load fills the graph's data inputs (statistics computed in parallel, one

@@ -281,10 +281,7 @@ func StatsBaseline(cfg model.Config) DataSetPredictor {
 		adj := make([]float32, d.B*n*n)
 		eff := make([]float32, d.B*d.Q*n)
 		for b := range d.B {
-			x, m := make([]float64, rn), make([]float64, rn)
-			for i := range rn {
-				x[i], m[i] = float64(d.Samples[b*rn+i]), float64(d.Intervened[b*rn+i])
-			}
+			x, m := model.Float64s(d.Samples[b*rn:(b+1)*rn]), model.Float64s(d.Intervened[b*rn:(b+1)*rn])
 			st := model.DataSetStats(cfg, x, m, d.R, n)
 			for i := range n {
 				for j := range n {
@@ -306,19 +303,11 @@ func StatsBaseline(cfg model.Config) DataSetPredictor {
 					}
 				}
 				_, fixed := st.EffectAffine(k, float64(d.QueryValue[b*d.Q+q]))
-				copy(eff[row:row+n], f32(fixed))
+				copy(eff[row:row+n], model.Float32s(fixed))
 			}
 		}
 		return adj, eff, nil
 	}
-}
-
-func f32(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out
 }
 
 // MarshalJSON writes undefined scores (NaN: nothing scored) as null.
