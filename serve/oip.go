@@ -439,25 +439,30 @@ func (s *Server) infer(c echo.Context) error {
 	if err := finite(contract.AdjLogits, out.AdjLogits); err != nil {
 		return err
 	}
-	resp := InferResponse{ModelName: name, ModelVersion: modelVersion, ID: r.ID}
+	return s.writeInfer(c, r, name, names, asBinary, func(n string) ([]int, []float32) {
+		if n == contract.AdjLogits {
+			return []int{in.B, in.N, in.N}, out.AdjLogits
+		}
+		return []int{in.B, in.N}, out.Delta
+	})
+}
+
+// writeInfer answers an infer request of model with the outputs names
+// (tensor gives each one's shape and data): as JSON, or, where asBinary
+// asks, the JSON part followed by those outputs' bytes, the header saying
+// where the JSON ends.
+func (s *Server) writeInfer(c echo.Context, r *InferRequest, model string, names []string, asBinary []bool, tensor func(name string) ([]int, []float32)) error {
+	resp := &InferResponse{ModelName: model, ModelVersion: modelVersion, ID: r.ID}
 	var blobs [][]float32 // outputs sent as binary data, in order
 	for i, n := range names {
-		o := InferOutput{Name: n, Datatype: "FP32", Shape: []int{in.B, in.N}, Data: out.Delta}
-		if n == contract.AdjLogits {
-			o.Shape, o.Data = []int{in.B, in.N, in.N}, out.AdjLogits
-		}
+		shape, data := tensor(n)
+		o := InferOutput{Name: n, Datatype: "FP32", Shape: shape, Data: data}
 		if asBinary[i] {
 			blobs = append(blobs, o.Data)
 			o.Parameters, o.Data = &OutputParameters{BinaryDataSize: 4 * len(o.Data)}, nil
 		}
 		resp.Outputs = append(resp.Outputs, o)
 	}
-	return s.writeInfer(c, &resp, blobs)
-}
-
-// writeInfer writes an infer response: JSON, or with binary outputs the
-// JSON part, then the outputs' bytes, the header saying where the JSON ends.
-func (s *Server) writeInfer(c echo.Context, resp *InferResponse, blobs [][]float32) error {
 	if blobs == nil {
 		return s.writeEncoded(c, http.StatusOK, func(b []byte) []byte { return appendInferResponse(b, resp) })
 	}

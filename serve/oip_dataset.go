@@ -137,18 +137,10 @@ func (s *Server) inferDataSet(c echo.Context, e *entry, r *InferRequest) error {
 	if err := finite(contract.Effect, out.Effect); err != nil {
 		return err
 	}
-	resp := InferResponse{ModelName: name, ModelVersion: modelVersion, ID: r.ID}
-	var blobs [][]float32
-	for i, n := range names {
-		o := InferOutput{Name: n, Datatype: "FP32", Shape: []int{d.B, d.N, d.N}, Data: out.AdjLogits}
+	return s.writeInfer(c, r, name, names, asBinary, func(n string) ([]int, []float32) {
 		if n == contract.Effect {
-			o.Shape, o.Data = []int{d.B, d.Q, d.N}, out.Effect
+			return []int{d.B, d.Q, d.N}, out.Effect
 		}
-		if asBinary[i] {
-			blobs = append(blobs, o.Data)
-			o.Parameters, o.Data = &OutputParameters{BinaryDataSize: 4 * len(o.Data)}, nil
-		}
-		resp.Outputs = append(resp.Outputs, o)
-	}
-	return s.writeInfer(c, &resp, blobs)
+		return []int{d.B, d.N, d.N}, out.AdjLogits
+	})
 }
