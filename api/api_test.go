@@ -518,3 +518,18 @@ func TestPredictDataBoundsEffects(t *testing.T) {
 		t.Errorf("%d do(): %v", MaxDo+1, err)
 	}
 }
+
+func TestIsDataRequest(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"data": {"rows": [[1, 2], [3, 4]]}}`:                           true,
+		`{"do": [{"variable": "x0", "value": 1}], "data": {"rows": []}}`: true,
+		`{"base_samples": [[1, 2]], "int_samples": [[1, 2]]}`:            false,
+		`{"instances": [{"data": 1}]}`:                                   false,
+		`{"data": `:                                                      false,
+		`[1, 2]`:                                                         false,
+	} {
+		if got := IsDataRequest([]byte(body)); got != want {
+			t.Errorf("IsDataRequest(%s) = %t, want %t", body, got, want)
+		}
+	}
+}

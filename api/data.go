@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"causeway/contract"
+	"causeway/internal/jsonscan"
 	"causeway/onnxrt"
 	"causeway/scm"
 )
@@ -146,13 +146,21 @@ func DecodeData(data []byte) (*DataRequest, error) {
 
 // IsDataRequest reports whether a JSON body is a DataRequest (it has a
 // top-level "data" field) rather than a sample-pair request.
+//
+// It scans the top-level keys without decoding the values (a /predict body
+// is decoded once, by its own decoder); malformed JSON is not a DataRequest
+// (the sample-pair decoder then reports what is wrong).
 func IsDataRequest(body []byte) bool {
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(body, &probe) != nil {
-		return false
-	}
-	_, ok := probe["data"]
-	return ok
+	p := jsonscan.New(body)
+	found := false
+	ok := p.Object(func(key []byte) bool {
+		if string(key) == "data" {
+			found = true
+		}
+		_, ok := p.Skip()
+		return ok
+	})
+	return ok && found
 }
 
 // FromDataset turns a data set in the `causeway scm` layout into a
