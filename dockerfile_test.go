@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -389,8 +390,8 @@ func TestDockerfile(t *testing.T) {
 	if !strings.HasPrefix(stages[build].image, "golang:1.26") {
 		t.Errorf("build stage FROM %s, want the official Go 1.26 image", stages[build].image)
 	}
-	if !strings.HasPrefix(stages[final].image, "gcr.io/distroless/") {
-		t.Errorf("runtime stage FROM %s, want a distroless image", stages[final].image)
+	if !strings.HasPrefix(stages[final].image, "gcr.io/distroless/static-debian12:nonroot") {
+		t.Errorf("runtime stage FROM %s, want gcr.io/distroless/static-debian12:nonroot (the binary is static)", stages[final].image)
 	}
 
 	ig := readDockerignore(t, ".dockerignore")
@@ -569,6 +570,22 @@ func TestDockerfileBuildCommand(t *testing.T) {
 	if out, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("Dockerfile:%d: go %s: %v\n%s", b.line, strings.Join(args, " "), err, out)
 	}
+
+	// Static: no program interpreter and no shared libraries, so it runs
+	// on distroless/static.
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("Dockerfile:%d: the binary has a program interpreter (dynamically linked); want CGO_ENABLED=0", b.line)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
+		t.Errorf("Dockerfile:%d: the binary needs shared libraries %v (%v); want none", b.line, libs, err)
+	}
+	f.Close()
 
 	version := ""
 	for _, a := range args {

@@ -27,7 +27,7 @@ func (o *linearOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	for i := 0; i < o.m; i++ {
 		copy(y[i*o.outer:(i+1)*o.outer], b)
 	}
-	gemm(false, false, o.m, o.outer, o.in, 1, x, o.in, w, o.outer, 1, y, o.outer)
+	gemmMul(false, false, o.m, o.outer, o.in, 1, x, o.in, w, o.outer, 1, y, o.outer)
 	return out, nil
 }
 
@@ -55,7 +55,7 @@ type linearDXOp struct {
 func (o *linearDXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	g, w := f32(vs[0]), f32(vs[1])
 	out := o.out.dense()
-	gemm(false, true, o.m, o.in, o.nOut, 1, g, o.nOut, w, o.nOut, 0, out.Float32s(), o.in)
+	gemmMul(false, true, o.m, o.in, o.nOut, 1, g, o.nOut, w, o.nOut, 0, out.Float32s(), o.in)
 	return out, nil
 }
 
@@ -68,7 +68,7 @@ type linearDWOp struct {
 func (o *linearDWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, g := f32(vs[0]), f32(vs[1])
 	out := o.out.dense()
-	gemm(true, false, o.in, o.nOut, o.m, 1, x, o.in, g, o.nOut, 0, out.Float32s(), o.nOut)
+	gemmMul(true, false, o.in, o.nOut, o.m, 1, x, o.in, g, o.nOut, 0, out.Float32s(), o.nOut)
 	return out, nil
 }
 

@@ -37,7 +37,7 @@ func (o *expertsOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		for b := 0; b < B; b++ {
 			copy(zn[b*H:(b+1)*H], b1[e*H:(e+1)*H])
 		}
-		gemm(false, false, B, H, D, 1, x[n*D:], N*D, w1[e*D*H:], H, 1, zn, H)
+		gemmMul(false, false, B, H, D, 1, x[n*D:], N*D, w1[e*D*H:], H, 1, zn, H)
 		an := act[n*B*H : (n+1)*B*H]
 		if dact != nil {
 			geluSlice(zn, an, dact[n*B*H:(n+1)*B*H])
@@ -105,8 +105,8 @@ func (o *expertsGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				db[j] += zr[j]
 			}
 		}
-		gemm(true, false, D, H, B, 1, x[n*D:], N*D, dz, H, 1, dw1[e*D*H:(e+1)*D*H], H)
-		gemm(false, true, B, D, H, 1, dz, H, w1[e*D*H:], H, 0, dx[n*D:], N*D)
+		gemmMul(true, false, D, H, B, 1, x[n*D:], N*D, dz, H, 1, dw1[e*D*H:(e+1)*D*H], H)
+		gemmMul(false, true, B, D, H, 1, dz, H, w1[e*D*H:], H, 0, dx[n*D:], N*D)
 	}
 	return out, nil
 }

@@ -229,7 +229,7 @@ func (o *attnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				off := b*N*D + h*dh
 				pi := (b*H + h) * nn
 				s := p[pi : pi+nn]
-				gemm(false, true, N, N, dh, scale, q[off:], D, k[off:], D, 0, s, N)
+				gemmMul(false, true, N, N, dh, scale, q[off:], D, k[off:], D, 0, s, N)
 				if bias != nil {
 					bb := bias[b*nn : (b+1)*nn]
 					for j := range s {
@@ -245,7 +245,7 @@ func (o *attnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 						sp[j] = s[j] * m[j]
 					}
 				}
-				gemm(false, false, N, dh, N, 1, sp, N, v[off:], D, 0, ctx[off:], D)
+				gemmMul(false, false, N, dh, N, 1, sp, N, v[off:], D, 0, ctx[off:], D)
 			}
 		}
 	})
@@ -346,8 +346,8 @@ func (o *attnGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 					sp = pd[pi : pi+nn]
 				}
 				// dP' = g·vᵀ, dv = P'ᵀ·g
-				gemm(false, true, N, N, dh, 1, g[off:], D, v[off:], D, 0, dp, N)
-				gemm(true, false, N, dh, N, 1, sp, N, g[off:], D, 0, dv[off:], D)
+				gemmMul(false, true, N, N, dh, 1, g[off:], D, v[off:], D, 0, dp, N)
+				gemmMul(true, false, N, dh, N, 1, sp, N, g[off:], D, 0, dv[off:], D)
 				if mask != nil {
 					m := mask[pi : pi+nn]
 					for j := range dp {
@@ -371,8 +371,8 @@ func (o *attnGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 						db[j] += dp[j]
 					}
 				}
-				gemm(false, false, N, dh, N, scale, dp, N, k[off:], D, 0, dq[off:], D)
-				gemm(true, false, N, dh, N, scale, dp, N, q[off:], D, 0, dk[off:], D)
+				gemmMul(false, false, N, dh, N, scale, dp, N, k[off:], D, 0, dq[off:], D)
+				gemmMul(true, false, N, dh, N, scale, dp, N, q[off:], D, 0, dk[off:], D)
 			}
 		}
 	})
@@ -403,7 +403,7 @@ func (o *bilinearOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	N, D := o.n, o.d
 	for b := 0; b < o.b; b++ {
 		lb := l[b*N*N : (b+1)*N*N]
-		gemm(false, true, N, N, D, 1, p[b*N*D:], D, c[b*N*D:], D, 0, lb, N)
+		gemmMul(false, true, N, N, D, 1, p[b*N*D:], D, c[b*N*D:], D, 0, lb, N)
 		for i := 0; i < N; i++ {
 			lb[i*N+i] = contract.DiagLogit
 		}
@@ -443,7 +443,7 @@ func (o *bilinearGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		for i := 0; i < N; i++ {
 			gb[i*N+i] = 0
 		}
-		gemm(o.trans, false, N, D, N, 1, gb, N, x[b*N*D:], D, 0, y[b*N*D:], D)
+		gemmMul(o.trans, false, N, D, N, 1, gb, N, x[b*N*D:], D, 0, y[b*N*D:], D)
 	}
 	return out, nil
 }

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strconv"
 
-	"causeway/onnxrt/internal/simd"
+	"causeway/internal/gemm"
 )
 
 // fuse rewrites the exporter's hot patterns into single kernels:
@@ -37,16 +37,16 @@ func (x *ir) fuse() {
 // packLinear turns packWeights on; benchmarks turn it off to compare.
 var packLinear = true
 
-// packWeights lays out every live Linear's weights for the vector GEMM
-// kernel (simd.Pack) and drops the row-major copy, when the CPU has the
-// kernel; elsewhere Linear keeps calling BLAS on the row-major weights.
+// packWeights lays out every live Linear's weights in package gemm's
+// panels once (gemm.Pack, the same layout on every kernel path) and drops
+// the row-major copy, so that no call re-packs them.
 func (x *ir) packWeights() {
-	if !packLinear || !simd.Enabled() {
+	if !packLinear {
 		return
 	}
 	for _, n := range x.nodes {
 		if l, ok := n.k.(*linearKernel); ok && !n.dead && l.w != nil {
-			l.packed, l.w = simd.Pack(l.w, l.k, l.nout), nil
+			l.packed, l.w = gemm.Pack(l.w, l.k, l.nout), nil
 		}
 	}
 }

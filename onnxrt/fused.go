@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"causeway/internal/gemm"
 	"causeway/onnxrt/internal/simd"
 )
 
@@ -50,7 +51,7 @@ const actNone unaryOp = 255
 // one pass.
 type linearKernel struct {
 	w       []float32 // k×nout, row-major; nil once packed
-	packed  []float32 // simd.Pack(w), for the vector kernel
+	packed  []float32 // gemm.Pack(w); nil when w is kept
 	k, nout int
 	b       []float32 // nil: no bias
 	act     unaryOp   // actNone, opRelu or opGelu
@@ -72,8 +73,10 @@ func (l *linearKernel) run(s *state, n *node) error {
 	rows := len(x.f) / max(l.k, 1)
 	if l.k == 0 {
 		clear(out.f)
-	} else if l.packed == nil || !simd.GemmPacked(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout) {
-		gemm(false, false, rows, l.nout, l.k, 1, x.f, l.k, l.w, l.nout, 0, out.f, l.nout)
+	} else if l.packed != nil {
+		gemm.MulPacked(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout)
+	} else {
+		gemmMul(false, false, rows, l.nout, l.k, 1, x.f, l.k, l.w, l.nout, 0, out.f, l.nout)
 	}
 	// Epilogue: bias and activation in one pass over each row.
 	switch {
@@ -283,7 +286,7 @@ func (a *attentionKernel) run(s *state, n *node) error {
 			qo := bi*nn*q.l + q.off + h*a.dh
 			ko := bi*nn*k.l + k.off + h*a.dh
 			vo := bi*nn*v.l + v.off + h*a.dh
-			gemm(false, true, nn, nn, a.dh, a.scale, q.f[qo:], q.l, k.f[ko:], k.l, 0, scores, nn)
+			gemmMul(false, true, nn, nn, a.dh, a.scale, q.f[qo:], q.l, k.f[ko:], k.l, 0, scores, nn)
 			if bf != nil {
 				var bb []float32
 				switch biasPer {
@@ -302,7 +305,7 @@ func (a *attentionKernel) run(s *state, n *node) error {
 				row := scores[i*nn : (i+1)*nn]
 				softmaxRow(row, row)
 			}
-			gemm(false, false, nn, a.dh, nn, 1, scores, nn, v.f[vo:], v.l, 0, out.f[bi*nn*d+h*a.dh:], d)
+			gemmMul(false, false, nn, a.dh, nn, 1, scores, nn, v.f[vo:], v.l, 0, out.f[bi*nn*d+h*a.dh:], d)
 		}
 	}
 	return nil

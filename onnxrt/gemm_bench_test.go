@@ -5,14 +5,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"causeway/internal/gemm"
 	"causeway/model"
-	"causeway/onnxrt/internal/simd"
 )
 
 // BenchmarkLinearGemm compares, on the shapes of a default-size model's
-// linear layers at N=20 (20 rows: B=1; 640 rows: B=32), BLAS sgemm, which packs the weight
-// matrix on every call, with the executor's kernel over weights packed
-// once at load.
+// linear layers at N=20 (20 rows: B=1; 640 rows: B=32), gemm.Mul, which
+// packs the weight matrix on every call (as BLAS does), with
+// gemm.MulPacked over weights packed once at load.
 func BenchmarkLinearGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, s := range []struct{ m, n, k int }{{20, 128, 128}, {20, 384, 128}, {20, 2048, 128}, {20, 128, 2048}, {640, 2048, 128}, {640, 128, 2048}} {
@@ -26,25 +26,23 @@ func BenchmarkLinearGemm(b *testing.B) {
 		}
 		c := make([]float32, s.m*s.n)
 		name := fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k)
-		b.Run(name+"/blas", func(b *testing.B) {
+		b.Run(name+"/mul", func(b *testing.B) {
 			for b.Loop() {
-				gemm(false, false, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)
+				gemmMul(false, false, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)
 			}
 		})
-		packed := simd.Pack(w, s.k, s.n)
+		packed := gemm.Pack(w, s.k, s.n)
 		b.Run(name+"/packed", func(b *testing.B) {
-			if !simd.Enabled() {
-				b.Skip("no AVX2+FMA")
-			}
 			for b.Loop() {
-				simd.GemmPacked(s.m, s.n, s.k, a, s.k, packed, c, s.n)
+				gemm.MulPacked(s.m, s.n, s.k, a, s.k, packed, c, s.n)
 			}
 		})
 	}
 }
 
 // BenchmarkRunPackedVsBLAS runs a default-size Model A (N=20, S=100, B=1
-// and B=8) with its Linear layers on BLAS and on the packed kernel, in
+// and B=8) with its Linear layers through gemmMul (weights packed per
+// call; OpenBLAS when that path is chosen) and on weights packed once, in
 // alternation, so the two see the same machine.
 func BenchmarkRunPackedVsBLAS(b *testing.B) {
 	c := model.DefaultConfig(model.VariantA)

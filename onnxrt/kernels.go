@@ -987,7 +987,7 @@ func matMul(s *state, outSlot int, a, b *tensor) error {
 			clear(out.f)
 			return nil
 		}
-		gemm(false, false, rows, nn, k, 1, a.f, k, b.f, nn, 0, out.f, nn)
+		gemmMul(false, false, rows, nn, k, 1, a.f, k, b.f, nn, 0, out.f, nn)
 		return nil
 	}
 	if k == 0 {
@@ -1003,7 +1003,7 @@ func matMul(s *state, outSlot int, a, b *tensor) error {
 	offA, offB := 0, 0
 	ma, mb, mc := m*k, k*nn, m*nn
 	for c := 0; c < count; c++ {
-		gemm(false, false, m, nn, k, 1, a.f[offA*ma:], k, b.f[offB*mb:], nn, 0, out.f[c*mc:], nn)
+		gemmMul(false, false, m, nn, k, 1, a.f[offA*ma:], k, b.f[offB*mb:], nn, 0, out.f[c*mc:], nn)
 		for d := br - 1; d >= 0; d-- {
 			idx[d]++
 			offA += sa[d]

@@ -373,11 +373,11 @@ func (m *Model) Plan() string {
 	for i, op := range ops {
 		parts[i] = fmt.Sprintf("%s×%d", op, counts[op])
 	}
-	gemm := "Linear on BLAS " + BLAS()
+	products := "matrix products on gemm path " + BLAS()
 	if m.packed() {
-		gemm = "Linear on packed AVX2 kernels, other products on BLAS " + BLAS()
+		products = "Linear weights packed at load, " + products
 	}
-	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), gemm)
+	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), products)
 }
 
 // Check validates in against the model without running it (see

@@ -3,7 +3,12 @@
 // the same harness, and prints a markdown table.
 //
 //	go run ./bench/train [-rounds 5] [-steps 3] [-variants A,B,C,D,E] [-warmup 2] [-default-threads=true]
-//		[-batches 4] [-seed 1] [-python /usr/bin/python3] -reference DIR
+//		[-paths CURRENT] [-batches 4] [-seed 1] [-python /usr/bin/python3] -reference DIR
+//
+// -paths lists package gemm's kernel paths to time causeway on, each a
+// side of its own in every round (e.g. -paths avx512,avx2; a build with
+// -tags openblas adds openblas, the previous default, and the table then
+// gives each path's ratio to it).
 //
 // A step is forward + backward + optimiser update at the notebook's
 // defaults: batch 32, N=20, S=100, d_model 128, 4 layers, 4 heads, FF 2048,
@@ -68,6 +73,7 @@ import (
 	"syscall"
 	"time"
 
+	"causeway/internal/gemm"
 	"causeway/model"
 	"causeway/nn"
 	"causeway/scm"
@@ -93,6 +99,7 @@ func main() {
 	variantsFlag := flag.String("variants", "A,B,C,D,E", "variants to measure")
 	warmup := flag.Int("warmup", 2, "untimed steps per model before timing")
 	defThreads := flag.Bool("default-threads", true, "also time PyTorch with its default thread settings")
+	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time causeway on (comma-separated: "+fmt.Sprint(gemm.Paths())+")")
 	pool := flag.Int("batches", 4, "causeway batches drawn before timing and cycled through")
 	seed := flag.Uint64("seed", 1, "seed of causeway's weights, batches and dropout")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch, networkx, pandas and rich")
@@ -112,6 +119,18 @@ func main() {
 			fatal(fmt.Errorf("-variants: %w", err))
 		}
 		variants = append(variants, v)
+	}
+
+	var paths []gemm.Path
+	for _, f := range strings.Split(*pathsFlag, ",") {
+		p, err := gemm.ParsePath(f)
+		if err == nil && !gemm.Supported(p) {
+			err = fmt.Errorf("this CPU or build has no %s path (it has %v; openblas needs -tags openblas)", p, gemm.Paths())
+		}
+		if err != nil {
+			fatal(fmt.Errorf("-paths: %w", err))
+		}
+		paths = append(paths, p)
 	}
 
 	load0 := loadAvg()
@@ -152,9 +171,11 @@ func main() {
 		}
 	}
 
-	// samples[side][variant] holds one per-round mean per round; side 0 is
-	// causeway, 1.. the Python workers.
-	sides := 1 + len(workers)
+	// samples[side][variant] holds one per-round mean per round; sides
+	// 0…len(paths)−1 are causeway on each kernel path, then the Python
+	// workers.
+	gp := len(paths)
+	sides := gp + len(workers)
 	wall := make([][][]float64, sides)
 	cpu := make([][][]float64, sides)
 	for s := range sides {
@@ -172,9 +193,10 @@ func main() {
 			}
 			for _, s := range order {
 				var w, c float64
-				if s == 0 {
+				if s < gp {
+					gemm.Use(paths[s])
 					w, c = nets[i].time(*steps)
-				} else if w, c, err = workers[s-1].time(v, *steps); err != nil {
+				} else if w, c, err = workers[s-gp].time(v, *steps); err != nil {
 					fatal(err)
 				}
 				wall[s][i] = append(wall[s][i], w)
@@ -189,60 +211,103 @@ func main() {
 
 	goThreads := os.Getenv("OPENBLAS_NUM_THREADS")
 	if goThreads == "" {
-		goThreads = "1 (nn's default)"
+		goThreads = "1 (the default)"
 	}
 	fmt.Printf("Train step (forward + backward + optimiser), batch 32, N=20, S=100, d_model 128, 4 layers, 4 heads, FF 2048, dropout 0.1.\n")
-	fmt.Printf("causeway: BLAS %s, GOMAXPROCS %d, OpenBLAS threads %s. PyTorch %s (%s). %d rounds × %d steps per side and variant; %d cores, load average %s at start, %s at end.\n\n",
-		nn.BLAS(), runtime.GOMAXPROCS(0), goThreads, workers[0].torch, describe(workers), *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
-	printTable("Wall seconds per step", variants, workers, wall)
-	printTable("CPU seconds per step (all threads of the process)", variants, workers, cpu)
+	fmt.Printf("CPU: %s. causeway: gemm paths %v, GOMAXPROCS %d, OpenBLAS threads %s. PyTorch %s (%s). %d rounds × %d steps per side and variant; %d cores, load average %s at start, %s at end.\n\n",
+		cpuModel(), paths, runtime.GOMAXPROCS(0), goThreads, workers[0].torch, describe(workers), *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
+	printTable("Wall seconds per step", variants, paths, workers, wall)
+	printTable("CPU seconds per step (all threads of the process)", variants, paths, workers, cpu)
 	fmt.Println("Times: median over rounds of each round's mean per step. Ratios: median over rounds of the")
-	fmt.Println("per-round ratio causeway / PyTorch (< 1: causeway is faster); \"faster PyTorch\" takes, per round,")
-	fmt.Println("the faster of the PyTorch settings. The issue's target is a wall-clock ratio ≤ 1 for every variant.")
+	fmt.Println("per-round ratio (< 1: the path is faster); \"faster PyTorch\" takes, per round, the faster of the")
+	fmt.Println("PyTorch settings.")
 	fmt.Println("Tuned is the faster PyTorch setting on free cores (reference README); on a loaded machine its")
 	fmt.Println("two OpenMP threads wait for each other and the default setting can win. Data generation is")
 	fmt.Println("excluded on both sides (causeway's batches are drawn before timing; in training its stream")
 	fmt.Println("prefetches them in the background).")
 }
 
-// printTable prints one markdown table of per-variant medians and ratios;
-// with more than one PyTorch worker it adds the ratio to the faster of them
-// in each round.
-func printTable(title string, variants []model.Variant, workers []*worker, x [][][]float64) {
+// printTable prints one markdown table of per-variant medians and ratios:
+// each kernel path's time, each PyTorch worker's, then per path the ratio
+// to the faster PyTorch setting in each round and, when openblas is one of
+// the paths, the ratio to it.
+func printTable(title string, variants []model.Variant, paths []gemm.Path, workers []*worker, x [][][]float64) {
+	gp := len(paths)
+	blas := slices.Index(paths, gemm.OpenBLAS)
 	fmt.Printf("%s:\n\n", title)
-	head := "| variant | causeway |"
-	rule := "|---|---:|"
-	for _, w := range workers {
-		head += fmt.Sprintf(" PyTorch %s | causeway / PyTorch %s |", w.mode, w.mode)
-		rule += "---:|---:|"
-	}
-	if len(workers) > 1 {
-		head += " causeway / faster PyTorch |"
+	head := "| variant |"
+	rule := "|---|"
+	for _, p := range paths {
+		head += fmt.Sprintf(" causeway %s |", p)
 		rule += "---:|"
+	}
+	for _, w := range workers {
+		head += fmt.Sprintf(" PyTorch %s |", w.mode)
+		rule += "---:|"
+	}
+	for _, p := range paths {
+		head += fmt.Sprintf(" %s / faster PyTorch |", p)
+		rule += "---:|"
+	}
+	if blas >= 0 {
+		for _, p := range paths {
+			if p != gemm.OpenBLAS {
+				head += fmt.Sprintf(" %s / openblas |", p)
+				rule += "---:|"
+			}
+		}
 	}
 	fmt.Println(head)
 	fmt.Println(rule)
-	for i, v := range variants {
-		line := fmt.Sprintf("| %s | %.3f |", v, median(x[0][i]))
-		best := slices.Clone(x[1][i])
-		for s := range workers {
-			ratios := make([]float64, len(x[0][i]))
-			for r := range ratios {
-				ratios[r] = x[0][i][r] / x[s+1][i][r]
-				best[r] = min(best[r], x[s+1][i][r])
-			}
-			line += fmt.Sprintf(" %.3f | %.2f |", median(x[s+1][i]), median(ratios))
+	ratio := func(a, b []float64) float64 {
+		r := make([]float64, len(a))
+		for i := range r {
+			r[i] = a[i] / b[i]
 		}
-		if len(workers) > 1 {
-			ratios := make([]float64, len(best))
-			for r := range ratios {
-				ratios[r] = x[0][i][r] / best[r]
+		return median(r)
+	}
+	for i, v := range variants {
+		line := fmt.Sprintf("| %s |", v)
+		for s := range gp {
+			line += fmt.Sprintf(" %.3f |", median(x[s][i]))
+		}
+		best := slices.Clone(x[gp][i])
+		for s := range workers {
+			line += fmt.Sprintf(" %.3f |", median(x[gp+s][i]))
+			for r := range best {
+				best[r] = min(best[r], x[gp+s][i][r])
 			}
-			line += fmt.Sprintf(" **%.2f** |", median(ratios))
+		}
+		for s := range gp {
+			line += fmt.Sprintf(" **%.2f** |", ratio(x[s][i], best))
+		}
+		if blas >= 0 {
+			for s, p := range paths {
+				if p != gemm.OpenBLAS {
+					line += fmt.Sprintf(" **%.2f** |", ratio(x[s][i], x[blas][i]))
+				}
+			}
 		}
 		fmt.Println(line)
 	}
 	fmt.Println()
+}
+
+// cpuModel returns the CPU's model name from /proc/cpuinfo, with its
+// vector extensions, or GOARCH elsewhere.
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	name := runtime.GOARCH
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			name = strings.TrimSpace(v)
+			break
+		}
+	}
+	return fmt.Sprintf("%s (gemm paths %v)", name, gemm.Paths())
 }
 
 func describe(workers []*worker) string {

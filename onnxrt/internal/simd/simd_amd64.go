@@ -23,12 +23,3 @@ func reluAVX2(dst, x []float32)
 
 //go:noescape
 func biasReLUAVX2(dst, bias []float32)
-
-//go:noescape
-func gemm4x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
-
-//go:noescape
-func gemm1x16AVX2(a *float32, b *float32, k int, c *float32, acc int)
-
-//go:noescape
-func gemm6x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)

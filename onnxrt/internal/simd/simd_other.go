@@ -9,15 +9,3 @@ func geluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this 
 func biasGELUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
 func reluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
 func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
-
-func gemm4x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int) {
-	panic("simd: no vector kernels on this platform")
-}
-
-func gemm1x16AVX2(a *float32, b *float32, k int, c *float32, acc int) {
-	panic("simd: no vector kernels on this platform")
-}
-
-func gemm6x16AVX2(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int) {
-	panic("simd: no vector kernels on this platform")
-}

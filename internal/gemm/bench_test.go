@@ -1,0 +1,94 @@
+package gemm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"causeway/internal/gemm"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// trainerShapes are the products of a training step at the notebook's
+// sizes (bench/train: batch 32, N=20, d_model 128, FF 2048; 640 = 32·20
+// token rows) and of Model F (batch 8, N=50: 20000 pair rows, d 64, FF
+// 128), forward (x·W), and backward (g·Wᵀ, xᵀ·g).
+var trainerShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}{
+	{"A fwd x·W 640×2048×128", false, false, 640, 2048, 128},
+	{"A fwd x·W 640×128×2048", false, false, 640, 128, 2048},
+	{"A fwd x·W 640×384×128", false, false, 640, 384, 128},
+	{"A bwd g·Wᵀ 640×128×2048", false, true, 640, 128, 2048},
+	{"A bwd xᵀ·g 128×2048×640", true, false, 128, 2048, 640},
+	{"A attn q·kᵀ 20×20×32", false, true, 20, 20, 32},
+	{"F fwd x·W 20000×128×64", false, false, 20000, 128, 64},
+	{"F bwd xᵀ·g 64×128×20000", true, false, 64, 128, 20000},
+	{"F stats xᵀ·x 50×50×3100", true, false, 50, 50, 3100},
+}
+
+var (
+	peakOnce sync.Once
+	peaks    = map[gemm.Path]float64{}
+)
+
+// peakGFLOPS returns path p's FMA peak on one core, measured once per
+// process.
+func peakGFLOPS(p gemm.Path) float64 {
+	peakOnce.Do(func() {
+		for _, q := range []gemm.Path{gemm.AVX2, gemm.AVX512} {
+			peaks[q] = gemm.Peak(q)
+		}
+	})
+	return peaks[p]
+}
+
+// BenchmarkMul times Mul (one goroutine) on the trainer's main shapes on
+// every path, and reports GFLOP/s and the fraction of the core's FMA peak
+// (measured in the same process with a register-only FMA loop of the same
+// width; the Go path is compared with the AVX2 peak):
+//
+//	go test ./internal/gemm -run XXX -bench Mul -cpu 1
+//	go test -tags openblas ./internal/gemm -run XXX -bench Mul -cpu 1   # and OpenBLAS
+func BenchmarkMul(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, sh := range trainerShapes {
+		ar, ac, br, bc := sh.m, sh.k, sh.k, sh.n
+		if sh.transA {
+			ar, ac = ac, ar
+		}
+		if sh.transB {
+			br, bc = bc, br
+		}
+		a, bm, c := randSlice(rng, ar*ac), randSlice(rng, br*bc), make([]float32, sh.m*sh.n)
+		lda, ldb, ldc := ac, bc, sh.n
+		for _, p := range gemm.Paths() {
+			b.Run(fmt.Sprintf("%s/%s", sh.name, p), func(b *testing.B) {
+				prev, _ := gemm.Use(p)
+				defer gemm.Use(prev)
+				for b.Loop() {
+					gemm.Mul(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, ldc)
+				}
+				gflops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(gflops, "GFLOP/s")
+				ref := p
+				if p == gemm.Go || p == gemm.OpenBLAS {
+					ref = gemm.Best()
+				}
+				if pk := peakGFLOPS(ref); pk > 0 {
+					b.ReportMetric(100*gflops/pk, "%peak")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,34 @@
+// Package gemm is causeway's one float32 matrix multiply: every product of
+// the trainer (package nn, and gorgonia's tensors through BLAS) and of the
+// ONNX executor (package onnxrt) goes through it.
+//
+// A product c = alpha·op(a)·op(b) + beta·c on row-major matrices is done
+// the GotoBLAS way: op(b) is packed into panels of 16 columns (scaled by
+// alpha), op(a) into micro-panels of h rows (h = 12, 8 or 4 with AVX-512;
+// 6 or 4 with AVX2; 4 in pure Go), and a micro-kernel accumulates an h×16
+// tile of c in registers, kBlock steps of the inner dimension at a time,
+// so that a panel block stays in L1 while the rows' blocks stream from L2.
+// Constant weights (the executor's Linear layers) are packed once, with
+// Pack, and multiplied with MulPacked.
+//
+// # Kernel paths
+//
+// The path is chosen when the program starts from the CPU's features
+// (golang.org/x/sys/cpu): AVX-512 (F) if the CPU and the operating system
+// support it, else AVX2 with FMA, else pure Go (any architecture, arm64
+// included). The environment variable CAUSEWAY_GEMM=avx512|avx2|go forces a
+// path (a path the CPU lacks is refused and the best one kept; Problem says
+// why), and Use switches it at run time, for tests and benchmarks of every
+// path on one machine. A build with -tags openblas (cgo, libopenblas-dev)
+// adds the path "openblas", OpenBLAS's sgemm on one thread, kept for
+// comparison.
+//
+// # Determinism
+//
+// Every element of c is the same sequence of fused multiply-adds over the
+// inner dimension in order (kBlock steps at a time, each block continuing
+// the previous block's sum): the result does not depend on the shape's
+// other dimensions, on the tiling, on the number of goroutines, or on the
+// path: AVX-512, AVX2 and pure Go (math.FMA) give the same bits. Only
+// OpenBLAS rounds differently.
+package gemm

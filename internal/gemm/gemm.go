@@ -1,0 +1,431 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+)
+
+const (
+	// PanelWidth is how many columns of op(b) one packed panel holds: one
+	// zmm register or two ymm registers.
+	PanelWidth = 16
+	// kBlock is how many steps of the inner dimension one pass covers: a
+	// panel's block (kBlock×16 floats, 16 KiB) stays in L1 while the rows
+	// go by. It is the same on every path (it fixes the rounding).
+	kBlock = 256
+	// mBlock is how many rows of op(a) one pass takes through every panel
+	// (a multiple of every kernel height): their mBlock×kBlock floats
+	// (120 KiB) stay in L2 from panel to panel.
+	mBlock = 120
+	// parallelFlops is the size (2·m·n·k) from which MulParallel splits a
+	// product across goroutines.
+	parallelFlops = 1 << 21
+)
+
+// PackedLen returns the length of Pack's result for a k×n matrix.
+func PackedLen(k, n int) int { return (n + PanelWidth - 1) / PanelWidth * PanelWidth * k }
+
+// Pack lays out the k×n row-major matrix w for MulPacked: ⌈n/16⌉ panels,
+// each k rows of 16 consecutive columns (the last one zero-padded). The
+// layout is the same on every path. It panics if w is shorter than k·n.
+func Pack(w []float32, k, n int) []float32 {
+	if len(w) < k*n {
+		panic(fmt.Sprintf("gemm: Pack: %d values for a %d×%d matrix", len(w), k, n))
+	}
+	out := make([]float32, PackedLen(k, n))
+	packB(out, false, k, n, 1, w, n)
+	return out
+}
+
+// packB writes alpha·op(b) (k×n; op(b)[p][j] = b[p·ldb+j], or b[j·ldb+p]
+// when trans) into dst in Pack's layout.
+func packB(dst []float32, trans bool, k, n int, alpha float32, b []float32, ldb int) {
+	packBRange(dst, trans, 0, k, 0, (n+PanelWidth-1)/PanelWidth, n, alpha, b, ldb)
+}
+
+// packBRange writes rows k0…k0+kb−1 of panels p0…p1−1 of alpha·op(b)
+// (n columns) into dst: panel p at dst[(p−p0)·kb·16], kb rows of 16.
+func packBRange(dst []float32, trans bool, k0, kb, p0, p1, n int, alpha float32, b []float32, ldb int) {
+	for p := p0; p < p1; p++ {
+		j0 := p * PanelWidth
+		width := min(PanelWidth, n-j0)
+		panel := dst[(p-p0)*kb*PanelWidth : (p-p0+1)*kb*PanelWidth]
+		for q := range kb {
+			row := panel[q*PanelWidth : (q+1)*PanelWidth]
+			switch {
+			case trans:
+				for j := range width {
+					row[j] = alpha * b[(j0+j)*ldb+k0+q]
+				}
+			case width == PanelWidth && alpha == 1:
+				// An array assignment: inline vector moves, no memmove call.
+				*(*[PanelWidth]float32)(row) = *(*[PanelWidth]float32)(b[(k0+q)*ldb+j0:])
+			default:
+				for j, v := range b[(k0+q)*ldb+j0 : (k0+q)*ldb+j0+width] {
+					row[j] = alpha * v
+				}
+			}
+			clear(row[width:])
+		}
+	}
+}
+
+// operandB is op(b) for the kernels: already packed (Pack's layout, all k
+// rows), or raw, packed by each worker one kBlock at a time (so that the
+// packed block is still in cache when the kernels read it).
+type operandB struct {
+	packed []float32
+	raw    []float32
+	trans  bool
+	ldb    int
+	alpha  float32
+}
+
+// Mul computes c = alpha·op(a)·op(b) + beta·c on row-major matrices, op(a)
+// m×k and op(b) k×n (op(x) = xᵀ when its trans flag is set; lda, ldb, ldc
+// are the row strides), on the calling goroutine. As in BLAS, c is not
+// read when beta is 0, and a and b are not read when alpha is 0. It panics
+// if a dimension is negative or a slice too short for its shape.
+func Mul(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	MulParallel(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// MulParallel is Mul split across up to workers goroutines when the
+// product is large enough to gain from it. The result is the same bits
+// whatever workers is.
+func MulParallel(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkShape("Mul", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	path := Current()
+	if path == OpenBLAS {
+		mulOpenBLAS(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	acc := beta != 0
+	if beta != 0 && beta != 1 {
+		scaleRows(m, n, beta, c, ldc)
+	}
+	run(path, workers, transA, m, n, k, a, lda, operandB{raw: b, trans: transB, ldb: ldb, alpha: alpha}, c, ldc, acc)
+}
+
+// mulOpenBLAS runs OpenBLAS's sgemm (one thread per call) as causeway's
+// trainer did before package gemm: large products split into workers
+// blocks of rows of c (or of columns, when c is wide), run concurrently.
+func mulOpenBLAS(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if workers <= 1 || 2*float64(m)*float64(n)*float64(k) < parallelFlops {
+		openblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	if m >= n {
+		chunk := (m/workers + 15) &^ 15
+		for lo := 0; lo < m; lo += chunk {
+			hi := min(lo+chunk, m)
+			off := lo * lda
+			if transA {
+				off = lo
+			}
+			wg.Go(func() {
+				openblasSgemm(transA, transB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			})
+		}
+	} else {
+		chunk := (n/workers + 15) &^ 15
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(lo+chunk, n)
+			off := lo
+			if transB {
+				off = lo * ldb
+			}
+			wg.Go(func() {
+				openblasSgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[off:], ldb, beta, c[lo:], ldc)
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// MulPacked sets c = a·w for the m×k row-major a (stride lda) and the k×n
+// matrix w, packed = Pack(w, k, n), on the calling goroutine. It panics if
+// a slice is too short for its shape.
+func MulPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: MulPacked: negative dimension in %d×%d×%d", m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
+		panic(fmt.Sprintf("gemm: MulPacked: slice too short for a %d×%d×%d product", m, n, k))
+	}
+	if k == 0 {
+		scaleRows(m, n, 0, c, ldc)
+		return
+	}
+	path := Current()
+	if path == OpenBLAS {
+		path = Best() // the packed layout is causeway's own
+	}
+	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed}, c, ldc, false)
+}
+
+func checkShape(op string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: %s: negative dimension in %d×%d×%d", op, m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	need := func(rows, cols, ld int, x []float32) bool {
+		return rows == 0 || cols == 0 || (ld >= cols && len(x) >= (rows-1)*ld+cols)
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if !need(ar, ac, lda, a) || !need(br, bc, ldb, b) || !need(m, n, ldc, c) {
+		panic(fmt.Sprintf("gemm: %s: slice or stride too small for a %d×%d×%d product", op, m, n, k))
+	}
+}
+
+// scaleRows sets c = beta·c (zero when beta is 0, whatever c held).
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// run multiplies op(a) by op(b) into c, splitting the work across up to
+// workers goroutines by groups of panels or, for a single panel, by blocks
+// of rows.
+func run(path Path, workers int, transA bool, m, n, k int, a []float32, lda int, ob operandB, c []float32, ldc int, acc bool) {
+	panels := (n + PanelWidth - 1) / PanelWidth
+	if workers <= 1 || 2*float64(m)*float64(n)*float64(k) < parallelFlops {
+		block(path, transA, 0, m, 0, panels, n, k, a, lda, ob, c, ldc, acc)
+		return
+	}
+	var wg sync.WaitGroup
+	if panels >= workers {
+		// By groups of panels: each worker packs only its own columns of
+		// op(b) and reads op(a) in place, so nothing is done twice.
+		w := min(workers, panels)
+		per := (panels + w - 1) / w
+		for lo := 0; lo < panels; lo += per {
+			p1 := min(lo+per, panels)
+			wg.Go(func() { block(path, transA, 0, m, lo, p1, n, k, a, lda, ob, c, ldc, acc) })
+		}
+	} else {
+		// Few columns: by blocks of rows.
+		rowBlocks := (m + mBlock - 1) / mBlock
+		per := (rowBlocks + workers - 1) / workers
+		for lo := 0; lo < rowBlocks; lo += per {
+			i0, i1 := lo*mBlock, min((lo+per)*mBlock, m)
+			wg.Go(func() { block(path, transA, i0, i1, 0, panels, n, k, a, lda, ob, c, ldc, acc) })
+		}
+	}
+	wg.Wait()
+}
+
+// block computes rows i0…i1−1 of c in panels p0…p1−1. The kernels read
+// op(a) in place (row kernels for a, column kernels for aᵀ; packing aᵀ
+// measured slower); only a last micro-panel with fewer rows than its
+// kernel is copied, zero-padded.
+func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda int, ob operandB, c []float32, ldc int, acc bool) {
+	plans := plansOf(path)
+	var bb []float32
+	if ob.packed == nil {
+		bbuf := getBuf((p1 - p0) * kBlock * PanelWidth)
+		defer putBuf(bbuf)
+		bb = *bbuf
+	}
+	var pad [12 * kBlock]float32 // a short micro-panel, packed
+	var tile [12 * PanelWidth]float32
+	for k0 := 0; k0 < k; k0 += kBlock {
+		kb := min(kBlock, k-k0)
+		if ob.packed == nil {
+			packBRange(bb, ob.trans, k0, kb, p0, p1, n, ob.alpha, ob.raw, ob.ldb)
+		}
+		accumulate := 0
+		if acc || k0 > 0 {
+			accumulate = 1
+		}
+		for ib := i0; ib < i1; ib += mBlock {
+			rows := min(mBlock, i1-ib)
+			plan := plans[rows]
+			for p := p0; p < p1; p++ {
+				var bp []float32
+				if ob.packed != nil {
+					bp = ob.packed[(p*k+k0)*PanelWidth : (p*k+k0+kb)*PanelWidth]
+				} else {
+					bp = bb[(p-p0)*kb*PanelWidth : (p-p0+1)*kb*PanelWidth]
+				}
+				j0 := p * PanelWidth
+				width := min(PanelWidth, n-j0)
+				r0 := 0
+				for _, h := range plan {
+					live := min(h, rows-r0)
+					i := ib + r0
+					// op(a)'s rows i…i+h−1 from column k0, for the kernel.
+					var am []float32
+					amRows, amLd := !transA, lda
+					switch {
+					case live < h:
+						am, amRows, amLd = pad[:kb*h], false, h
+						if p == p0 {
+							packA(am, transA, h, live, i, k0, kb, a, lda)
+						}
+					case transA:
+						am = a[k0*lda+i:]
+					default:
+						am = a[i*lda+k0:]
+					}
+					ci := i*ldc + j0
+					if live == h && width == PanelWidth {
+						kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate)
+					} else {
+						// A partial tile goes through a whole one; only its
+						// live rows and columns are kept.
+						if accumulate != 0 {
+							for r := range live {
+								copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
+							}
+						}
+						kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate)
+						for r := range live {
+							copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
+						}
+					}
+					r0 += live
+				}
+			}
+		}
+	}
+}
+
+// packA writes rows i…i+live−1, columns k0…k0+kb−1 of op(a) into dst as a
+// micro-panel of h rows (dst[p·h+r]; rows from live on are zero).
+func packA(dst []float32, trans bool, h, live, i, k0, kb int, a []float32, lda int) {
+	if live < h {
+		clear(dst)
+	}
+	if trans {
+		// op(a)[i+r][k0+p] = a[(k0+p)·lda + i + r]: contiguous in r.
+		for p := range kb {
+			copy(dst[p*h:p*h+live], a[(k0+p)*lda+i:(k0+p)*lda+i+live])
+		}
+		return
+	}
+	for r := range live {
+		src := a[(i+r)*lda+k0 : (i+r)*lda+k0+kb]
+		for p, v := range src {
+			dst[p*h+r] = v
+		}
+	}
+}
+
+// planRows splits rows into kernel heights (the last may be padded):
+// as few computed rows as possible, then as few kernel calls.
+func planRows(rows int, hs []int) []int {
+	tall := hs[0]
+	var plan []int
+	// Whole tall tiles while the rest is large, then the best split of
+	// what is left.
+	for rows >= 3*tall {
+		plan = append(plan, tall)
+		rows -= tall
+	}
+	return append(plan, bestSplit(rows, hs)...)
+}
+
+// bestSplit returns the split of rows (< 3·tallest height) that computes
+// the fewest rows, then uses the fewest calls.
+func bestSplit(rows int, hs []int) []int {
+	type best struct {
+		cost  int
+		calls int
+		split []int
+	}
+	memo := make([]best, rows+1)
+	for r := 1; r <= rows; r++ {
+		memo[r] = best{cost: math.MaxInt}
+		for _, h := range hs {
+			var c best
+			if h >= r {
+				c = best{cost: h, calls: 1, split: []int{h}}
+			} else {
+				prev := memo[r-h]
+				c = best{cost: prev.cost + h, calls: prev.calls + 1, split: append([]int{h}, prev.split...)}
+			}
+			if c.cost < memo[r].cost || (c.cost == memo[r].cost && c.calls < memo[r].calls) {
+				memo[r] = c
+			}
+		}
+	}
+	return memo[rows].split
+}
+
+// rowPlans[path][rows] is planRows(rows, the path's heights) for every
+// block size up to mBlock, computed once.
+var rowPlans = func() (t [3][mBlock + 1][]int) {
+	for p, hs := range [3][]int{Go: heightsGo, AVX2: heights256, AVX512: heights512} {
+		for rows := 1; rows <= mBlock; rows++ {
+			t[p][rows] = planRows(rows, hs)
+		}
+	}
+	return t
+}()
+
+func plansOf(p Path) *[mBlock + 1][]int {
+	if p < 0 || p > AVX512 {
+		p = Go
+	}
+	return &rowPlans[p]
+}
+
+// kernel runs path p's h-row micro-kernel: op(a)[r][p] = a[r·lda+p] when
+// rows, else a[p·lda+r].
+func kernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int) {
+	if !asmKernel(p, rows, h, a, lda, b, k, c, ldc, acc) {
+		goKernel(rows, h, a, lda, b, k, c, ldc, acc)
+	}
+}
+
+// bufs holds scratch slices by size class: bufs[c] has capacity 2^c.
+var bufs [40]sync.Pool
+
+func getBuf(n int) *[]float32 {
+	c := bits.Len(uint(max(n, 1) - 1))
+	if v, ok := bufs[c].Get().(*[]float32); ok {
+		*v = (*v)[:n]
+		return v
+	}
+	s := make([]float32, n, 1<<c)
+	return &s
+}
+
+func putBuf(b *[]float32) {
+	if c := bits.Len(uint(cap(*b)) - 1); cap(*b) == 1<<c && c < len(bufs) {
+		bufs[c].Put(b)
+	}
+}

@@ -1,0 +1,272 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// shapes covers the shape classes: single elements, sizes below, at and
+// above a panel (16), a kernel height and the blocks (kBlock 256, mBlock
+// 120), strides wider than the rows, and the trainer's and executor's
+// main products (N=20 rows per graph, d_model 128, FF 2048; 640 = 32·20).
+var shapes = []struct{ m, n, k int }{
+	{1, 1, 1}, {1, 16, 1}, {2, 3, 5}, {4, 16, 3}, {5, 17, 7}, {6, 16, 16}, {7, 40, 33},
+	{12, 16, 8}, {13, 31, 9}, {20, 20, 16}, {20, 128, 128}, {20, 1, 128}, {9, 21, 600},
+	{121, 50, 257}, {250, 33, 513}, {640, 128, 2048}, {640, 2048, 128}, {128, 128, 640},
+	{0, 8, 8}, {6, 0, 4}, {5, 7, 0},
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// operands returns a, b and c for a shape, with strides 3 wider than the
+// rows.
+func operands(rng *rand.Rand, transA, transB bool, m, n, k int) (a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	lda, ldb, ldc = ac+3, bc+3, n+3
+	return randSlice(rng, max(0, ar*lda)), lda, randSlice(rng, max(0, br*ldb)), ldb, randSlice(rng, max(0, m*ldc)), ldc
+}
+
+func withPath(t testing.TB, p Path) {
+	t.Helper()
+	prev, err := Use(p)
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { Use(prev) })
+}
+
+// TestMulMatchesGonum compares Mul, on every path this CPU has, with
+// gonum's reference Sgemm on every shape class, both transposes, and
+// several alpha and beta (0 must ignore c's NaNs). The tolerance is
+// float32 accumulation's bound: k+2 roundings of at most half an ulp of
+// the absolute sum, on each side.
+func TestMulMatchesGonum(t *testing.T) {
+	for _, p := range Paths() {
+		t.Run(p.String(), func(t *testing.T) {
+			withPath(t, p)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for _, sh := range shapes {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					for ci, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {0, 0.5}} {
+						if sh.m*sh.n*sh.k > 1<<20 && ci != b2i(tr[1]) && ci != 2 {
+							continue // large shapes: two alpha/beta pairs per transpose
+						}
+						name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v/alpha=%v,beta=%v", sh.m, sh.n, sh.k, tr[0], tr[1], ab[0], ab[1])
+						a, lda, b, ldb, c, ldc := operands(rng, tr[0], tr[1], sh.m, sh.n, sh.k)
+						if ab[1] == 0 {
+							for i := range c {
+								c[i] = float32(math.NaN())
+							}
+						}
+						want := slices.Clone(c)
+						ta, tb := blas.NoTrans, blas.NoTrans
+						if tr[0] {
+							ta = blas.Trans
+						}
+						if tr[1] {
+							tb = blas.Trans
+						}
+						gonum.Implementation{}.Sgemm(ta, tb, sh.m, sh.n, sh.k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						got := slices.Clone(c)
+						MulParallel(2, tr[0], tr[1], sh.m, sh.n, sh.k, ab[0], a, lda, b, ldb, ab[1], got, ldc)
+						// |alpha|·|op(a)|·|op(b)| + |beta·c|, the scale of the rounding errors.
+						absA, absB := absSlice(a), absSlice(b)
+						scale := absSlice(c)
+						if ab[1] == 0 {
+							clear(scale)
+						}
+						gonum.Implementation{}.Sgemm(ta, tb, sh.m, sh.n, sh.k, float32(math.Abs(float64(ab[0]))), absA, lda, absB, ldb, float32(math.Abs(float64(ab[1]))), scale, ldc)
+						for i := range sh.m {
+							for j := range sh.n {
+								abs := float64(scale[i*ldc+j])
+								tol := float64(sh.k+2) * 6e-8 * abs * 2
+								g, w := float64(got[i*ldc+j]), float64(want[i*ldc+j])
+								if math.IsNaN(g) || math.Abs(g-w) > tol {
+									t.Fatalf("%s: c[%d][%d] = %v, gonum %v (tolerance %g)", name, i, j, g, w, tol)
+								}
+							}
+							// Outside the matrix (the stride's padding) nothing changes.
+							for j := sh.n; j < ldc && i*ldc+j < len(c); j++ {
+								if math.Float32bits(got[i*ldc+j]) != math.Float32bits(c[i*ldc+j]) {
+									t.Fatalf("%s: wrote c[%d][%d], beyond the %d columns", name, i, j, sh.n)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSameBitsEverywhere checks the determinism promise: the assembly
+// paths, any number of workers, and a row computed alone give the same
+// bits (the Go path too where Go fuses multiply-adds; not on amd64 v1).
+func TestSameBitsEverywhere(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range shapes {
+		a, lda, b, ldb, c0, ldc := operands(rng, false, true, sh.m, sh.n, sh.k)
+		var ref []float32
+		for _, p := range Paths() {
+			if p == OpenBLAS || (p == Go && !goFuses) {
+				continue
+			}
+			withPath(t, p)
+			for _, workers := range []int{1, 2, 7} {
+				c := slices.Clone(c0)
+				MulParallel(workers, false, true, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 1, c, ldc)
+				if ref == nil {
+					ref = c
+					continue
+				}
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("%v: path %s with %d workers differs at %d: %v vs %v", sh, p, workers, i, c[i], ref[i])
+					}
+				}
+			}
+			for i := range sh.m {
+				row := slices.Clone(c0[i*ldc : i*ldc+sh.n])
+				Mul(false, true, 1, sh.n, sh.k, 1, a[i*lda:], lda, b, ldb, 1, row, sh.n)
+				for j := range row {
+					if math.Float32bits(row[j]) != math.Float32bits(ref[i*ldc+j]) {
+						t.Fatalf("%v: path %s: row %d alone differs at column %d", sh, p, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMulPacked checks MulPacked against Mul (same bits) on every path.
+func TestMulPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range Paths() {
+		if p == OpenBLAS {
+			continue
+		}
+		withPath(t, p)
+		for _, sh := range shapes {
+			a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
+			w = w[:sh.k*sh.n] // dense k×n
+			want := slices.Clone(c)
+			Mul(false, false, sh.m, sh.n, sh.k, 1, a, lda, w, sh.n, 0, want, ldc)
+			got := slices.Clone(c)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			MulPacked(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), got, ldc)
+			for i := range sh.m {
+				for j := range sh.n {
+					if math.Float32bits(got[i*ldc+j]) != math.Float32bits(want[i*ldc+j]) {
+						t.Fatalf("%s %v: MulPacked c[%d][%d] = %v, Mul %v", p, sh, i, j, got[i*ldc+j], want[i*ldc+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPlanRows(t *testing.T) {
+	for _, tc := range []struct {
+		rows int
+		hs   []int
+		want []int
+	}{
+		{20, heights512, []int{8, 8, 4}},
+		{20, heights256, []int{6, 6, 4, 4}},
+		{8, heights256, []int{4, 4}},
+		{1, heights512, []int{4}},
+		{13, heights512, []int{8, 8}},
+		{120, heights512, []int{8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8}},
+		{7, heightsGo, []int{4, 4}},
+	} {
+		got := planRows(tc.rows, tc.hs)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("planRows(%d, %v) = %v, want %v", tc.rows, tc.hs, got, tc.want)
+		}
+	}
+}
+
+func TestPanicsOnShortSlices(t *testing.T) {
+	for name, f := range map[string]func(){
+		"short c": func() {
+			Mul(false, false, 4, 16, 8, 1, make([]float32, 32), 8, make([]float32, 128), 16, 0, make([]float32, 63), 16)
+		},
+		"short a": func() {
+			Mul(false, false, 4, 16, 8, 1, make([]float32, 31), 8, make([]float32, 128), 16, 0, make([]float32, 64), 16)
+		},
+		"short b (trans)": func() {
+			Mul(false, true, 4, 16, 8, 1, make([]float32, 32), 8, make([]float32, 127), 8, 0, make([]float32, 64), 16)
+		},
+		"negative":     func() { Mul(false, false, -1, 16, 8, 1, nil, 8, nil, 16, 0, nil, 16) },
+		"short packed": func() { MulPacked(4, 16, 8, make([]float32, 32), 8, make([]float32, 127), make([]float32, 64), 16) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestParseAndUse(t *testing.T) {
+	for _, p := range []Path{Go, AVX2, AVX512, OpenBLAS} {
+		q, err := ParsePath(p.String())
+		if err != nil || q != p {
+			t.Errorf("ParsePath(%q) = %v, %v", p, q, err)
+		}
+	}
+	if _, err := ParsePath("sse"); err == nil {
+		t.Error("ParsePath(sse) accepted")
+	}
+	for _, p := range []Path{Go, AVX2, AVX512, OpenBLAS} {
+		prev, err := Use(p)
+		if (err == nil) != Supported(p) {
+			t.Errorf("Use(%s): %v, Supported %v", p, err, Supported(p))
+		}
+		if err == nil {
+			if Current() != p {
+				t.Errorf("Use(%s) left %s", p, Current())
+			}
+			Use(prev)
+		}
+	}
+}
+
+func absSlice(s []float32) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(math.Abs(float64(v)))
+	}
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,89 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+// The micro-kernels, in kernels_amd64.s (written by genkernels.go): an
+// h×16 tile of c from h rows of op(a) and a packed B panel over k steps;
+// acc ≠ 0 adds c to the sum. Column kernels (C) read op(a)[r][p] at
+// a[p·lda+r], row kernels (R) at a[r·lda+p].
+
+//go:noescape
+func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm6x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm4x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm8x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm4x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+// asmKernel runs path p's h-row kernel (row kernel when rows, else column
+// kernel) and reports whether it has one.
+func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int) bool {
+	pa, pb, pc := &a[0], &b[0], &c[0]
+	switch {
+	case p == AVX512 && !rows && h == 8:
+		gemm8x16AVX512C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX512 && !rows && h == 4:
+		gemm4x16AVX512C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX512 && rows && h == 8:
+		gemm8x16AVX512R(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX512 && rows && h == 4:
+		gemm4x16AVX512R(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX2 && !rows && h == 6:
+		gemm6x16AVX2C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX2 && !rows && h == 4:
+		gemm4x16AVX2C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX2 && rows && h == 6:
+		gemm6x16AVX2R(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX2 && rows && h == 4:
+		gemm4x16AVX2R(pa, lda, pb, k, pc, ldc, acc)
+	default:
+		return false
+	}
+	return true
+}
+
+// fmaPeakAVX512 and fmaPeakAVX2 run n×12 independent register FMAs (512-
+// and 256-bit): the core's peak, the benchmarks' reference.
+//
+//go:noescape
+func fmaPeakAVX512(n int)
+
+//go:noescape
+func fmaPeakAVX2(n int)
+
+// peakLoop runs path p's peak loop of n×12 FMAs and returns the flops it
+// did (0 without one).
+func peakLoop(p Path, n int) float64 {
+	switch p {
+	case AVX512:
+		fmaPeakAVX512(n)
+		return float64(n) * 12 * 16 * 2
+	case AVX2:
+		fmaPeakAVX2(n)
+		return float64(n) * 12 * 8 * 2
+	}
+	return 0
+}

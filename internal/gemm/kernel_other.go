@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package gemm
+
+const (
+	hasAVX2   = false
+	hasAVX512 = false
+)
+
+// asmKernel reports false: there are no assembly kernels on this platform.
+func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int) bool {
+	return false
+}
+
+// peakLoop returns 0: no vector peak loop on this platform.
+func peakLoop(p Path, n int) float64 { return 0 }
