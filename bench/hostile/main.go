@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"causeway/bench/internal/machine"
 	"context"
 	"encoding/json"
 	"flag"
@@ -46,7 +47,7 @@ func main() {
 	defer stop()
 	url := "http://" + ln.Addr().String()
 	body := goodBody()
-	fmt.Printf("CPU: %s, %d cores\n\n", cpuModel(), runtime.NumCPU())
+	fmt.Printf("CPU: %s, %d cores\n\n", machine.CPU(), runtime.NumCPU())
 	fmt.Println("| slow-body clients | good requests | answered 200 within 1 s | p50 latency |")
 	fmt.Println("| ---: | ---: | ---: | ---: |")
 	for _, f := range strings.Split(*slowFlag, ",") {
@@ -200,16 +201,6 @@ func rss() float64 {
 		}
 	}
 	return 0
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "model name") {
-			return strings.TrimSpace(line[strings.Index(line, ":")+1:])
-		}
-	}
-	return runtime.GOARCH
 }
 
 func check(err error) {

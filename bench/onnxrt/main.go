@@ -3,17 +3,18 @@
 // through tests/interop/bench.mjs in a child process) on the same .onnx
 // files and inputs, and prints a markdown table.
 //
-//	go run ./bench/onnxrt [-variants A,D] [-batches 1,32] [-n 20] [-s 100] [-seconds 3] [-rounds 6] [-gonnx] [-cpuprofile PREFIX]
+//	go run ./bench/onnxrt [-variants A,D] [-batches 1,32] [-n 20] [-s 100] [-seconds 3] [-rounds 6]
+//		[-paths CURRENT] [-gonnx] [-cpuprofile PREFIX]
 //
 // It exports freshly initialised models of the default size (d_model 128,
 // 4 heads, 4 layers, FF 2048), draws one input batch per B, and for each
 // (variant, B) warms both runtimes up and then alternates rounds of timed
 // calls — Go, onnxruntime, Go, onnxruntime, ... — so that both see the
 // same machine load (the machine may be shared). Both run single-threaded:
-// onnxruntime with intraOpNumThreads 1, the Go executor on one goroutine
-// with OpenBLAS on one thread (the command re-executes itself with
-// OPENBLAS_NUM_THREADS=1 unless that is set). Times are the median (and minimum) wall time
-// per call over all rounds. With -gonnx it also times the generic gonnx
+// onnxruntime with intraOpNumThreads 1, the Go executor on one goroutine.
+// -paths lists package gemm's kernel paths to time the executor on (e.g.
+// avx512,avx2), each its own turn in every round. Times are the median (and
+// minimum) wall time per call over all rounds. With -gonnx it also times the generic gonnx
 // path (onnxrt.LoadGonnx) for a few calls. With -cpuprofile P it writes a
 // CPU profile of the Go executor's timed calls of each case to
 // P-<variant>-<B>.prof.
@@ -21,6 +22,7 @@ package main
 
 import (
 	"bufio"
+	"causeway/bench/internal/machine"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -34,10 +36,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"causeway/contract"
+	"causeway/internal/gemm"
 
 	"causeway/export"
 	"causeway/model"
@@ -64,7 +66,7 @@ type benchCase struct {
 	m       *onnxrt.Model
 	path    string
 	in      contract.Pairs
-	goMS    []float64
+	goMS    [][]float64 // per gemm path
 	ortMS   []float64
 	gonnxMS float64
 }
@@ -78,6 +80,7 @@ type options struct {
 	gonnx             bool
 	interop           string
 	cpuprofile        string
+	paths             []gemm.Path
 }
 
 func main() {
@@ -93,16 +96,18 @@ func main() {
 	flag.BoolVar(&o.gonnx, "gonnx", false, "also time the generic gonnx path (slow)")
 	flag.StringVar(&o.interop, "interop", "tests/interop", "directory with bench.mjs and node_modules/onnxruntime-node")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of the Go executor's timed calls to `PREFIX`-<variant>-<B>.prof")
+	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time the executor on (comma-separated: "+fmt.Sprint(gemm.Paths())+")")
 	flag.Parse()
-	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		// OpenBLAS starts its thread pool when the process loads, before
-		// any Go code runs, and idle pool threads spin on a core: run
-		// again with one thread from the start.
-		self, err := os.Executable()
-		if err == nil {
-			err = syscall.Exec(self, os.Args, append(os.Environ(), "OPENBLAS_NUM_THREADS=1"))
+	for _, f := range strings.Split(*pathsFlag, ",") {
+		p, err := gemm.ParsePath(f)
+		if err == nil && (!gemm.Supported(p) || p == gemm.OpenBLAS) {
+			err = fmt.Errorf("no %s path for the executor here (it has %v)", p, gemm.Paths())
 		}
-		fmt.Fprintln(os.Stderr, "bench/onnxrt: cannot re-run with OPENBLAS_NUM_THREADS=1:", err)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/onnxrt: -paths:", err)
+			os.Exit(2)
+		}
+		o.paths = append(o.paths, p)
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/onnxrt:", err)
@@ -251,10 +256,20 @@ func run(o options) error {
 		}
 	}
 
-	fmt.Printf("N=%d, S=%d, default size (d_model 128, 4 heads, 4 layers, FF 2048); %s/%s, GOMAXPROCS %d; Go executor: one goroutine, %s for products outside the packed Linear kernels (plans below); onnxruntime-node: intra-op threads %d; %d alternating rounds per case\n\n",
-		o.n, o.s, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), "BLAS "+onnxrt.BLAS(), o.threads, o.rounds)
-	header := "| model | B | Go executor ms (min) | onnxruntime ms (min) | Go / onnxruntime |"
-	sep := "| --- | ---: | ---: | ---: | ---: |"
+	fmt.Printf("CPU: %s. N=%d, S=%d, default size (d_model 128, 4 heads, 4 layers, FF 2048); %s/%s, GOMAXPROCS %d; Go executor: one goroutine, gemm paths %v (plans below); onnxruntime-node: intra-op threads %d; %d alternating rounds per case\n\n",
+		machine.CPU(), o.n, o.s, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), o.paths, o.threads, o.rounds)
+	header := "| model | B |"
+	sep := "| --- | ---: |"
+	for _, p := range o.paths {
+		header += fmt.Sprintf(" Go %s ms (min) |", p)
+		sep += " ---: |"
+	}
+	header += " onnxruntime ms (min) |"
+	sep += " ---: |"
+	for _, p := range o.paths {
+		header += fmt.Sprintf(" Go %s / onnxruntime |", p)
+		sep += " ---: |"
+	}
 	if o.gonnx {
 		header += " gonnx generic ms |"
 		sep += " ---: |"
@@ -262,8 +277,15 @@ func run(o options) error {
 	fmt.Println(header)
 	fmt.Println(sep)
 	for _, c := range cases {
-		g, r := median(c.goMS), median(c.ortMS)
-		line := fmt.Sprintf("| %s | %d | %.2f (%.2f) | %.2f (%.2f) | %.2f× |", c.variant, c.b, g, slices.Min(c.goMS), r, slices.Min(c.ortMS), g/r)
+		r := median(c.ortMS)
+		line := fmt.Sprintf("| %s | %d |", c.variant, c.b)
+		for _, g := range c.goMS {
+			line += fmt.Sprintf(" %.2f (%.2f) |", median(g), slices.Min(g))
+		}
+		line += fmt.Sprintf(" %.2f (%.2f) |", r, slices.Min(c.ortMS))
+		for _, g := range c.goMS {
+			line += fmt.Sprintf(" **%.2f×** |", median(g)/r)
+		}
 		if o.gonnx {
 			line += fmt.Sprintf(" %.1f |", c.gonnxMS)
 		}
@@ -289,6 +311,7 @@ func measure(c *benchCase, index int, rt *ort, o options) error {
 		}
 	}
 	per := time.Since(start).Seconds() / float64(o.warmup+1)
+	c.goMS = make([][]float64, len(o.paths))
 	reps := max(3, int(o.seconds/per/float64(o.rounds)))
 	var prof *os.File
 	if o.cpuprofile != "" {
@@ -304,12 +327,15 @@ func measure(c *benchCase, index int, rt *ort, o options) error {
 				return err
 			}
 		}
-		for i := 0; i < reps; i++ {
-			t := time.Now()
-			if _, err := c.m.Run(c.in); err != nil {
-				return err
+		for pi, p := range o.paths {
+			gemm.Use(p)
+			for i := 0; i < reps; i++ {
+				t := time.Now()
+				if _, err := c.m.Run(c.in); err != nil {
+					return err
+				}
+				c.goMS[pi] = append(c.goMS[pi], float64(time.Since(t).Nanoseconds())/1e6)
 			}
-			c.goMS = append(c.goMS, float64(time.Since(t).Nanoseconds())/1e6)
 		}
 		if prof != nil {
 			pprof.StopCPUProfile()

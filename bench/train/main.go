@@ -55,6 +55,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"causeway/bench/internal/machine"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -215,7 +216,7 @@ func main() {
 	}
 	fmt.Printf("Train step (forward + backward + optimiser), batch 32, N=20, S=100, d_model 128, 4 layers, 4 heads, FF 2048, dropout 0.1.\n")
 	fmt.Printf("CPU: %s. causeway: gemm paths %v, GOMAXPROCS %d, OpenBLAS threads %s. PyTorch %s (%s). %d rounds × %d steps per side and variant; %d cores, load average %s at start, %s at end.\n\n",
-		cpuModel(), paths, runtime.GOMAXPROCS(0), goThreads, workers[0].torch, describe(workers), *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
+		machine.CPU(), paths, runtime.GOMAXPROCS(0), goThreads, workers[0].torch, describe(workers), *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
 	printTable("Wall seconds per step", variants, paths, workers, wall)
 	printTable("CPU seconds per step (all threads of the process)", variants, paths, workers, cpu)
 	fmt.Println("Times: median over rounds of each round's mean per step. Ratios: median over rounds of the")
@@ -291,23 +292,6 @@ func printTable(title string, variants []model.Variant, paths []gemm.Path, worke
 		fmt.Println(line)
 	}
 	fmt.Println()
-}
-
-// cpuModel returns the CPU's model name from /proc/cpuinfo, with its
-// vector extensions, or GOARCH elsewhere.
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	name := runtime.GOARCH
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			name = strings.TrimSpace(v)
-			break
-		}
-	}
-	return fmt.Sprintf("%s (gemm paths %v)", name, gemm.Paths())
 }
 
 func describe(workers []*worker) string {

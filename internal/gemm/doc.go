@@ -3,13 +3,14 @@
 // ONNX executor (package onnxrt) goes through it.
 //
 // A product c = alpha·op(a)·op(b) + beta·c on row-major matrices is done
-// the GotoBLAS way: op(b) is packed into panels of 16 columns (scaled by
-// alpha), op(a) into micro-panels of h rows (h = 12, 8 or 4 with AVX-512;
-// 6 or 4 with AVX2; 4 in pure Go), and a micro-kernel accumulates an h×16
-// tile of c in registers, kBlock steps of the inner dimension at a time,
-// so that a panel block stays in L1 while the rows' blocks stream from L2.
-// Constant weights (the executor's Linear layers) are packed once, with
-// Pack, and multiplied with MulPacked.
+// in the GotoBLAS way: op(b) is packed into panels of 16 columns (scaled by
+// alpha), kBlock (256) steps of the inner dimension at a time, and a
+// micro-kernel accumulates an h×16 tile of c in registers (h = 8 or 4 with
+// AVX-512, 6 or 4 with AVX2, 4 in pure Go), reading h rows of op(a) in
+// place, while the panel's block stays in L1. Constant weights (the
+// executor's Linear layers) are packed once, with Pack, and multiplied
+// with MulPacked. MulParallel splits a large product by groups of panels,
+// so that no worker packs what another one does.
 //
 // # Kernel paths
 //

@@ -48,19 +48,23 @@ func main() {
 // kernel's a (each then also addresses the next two with R8 and R8·2).
 var rowBases = []string{"SI", "R9", "R10", "R11"}
 
-// aOperand returns the memory operand of op(a)[r][p] at the current step.
-func aOperand(kind byte, r int) string {
+// aOperand returns the memory operand of op(a)[r][p+u] at the current
+// step p (u = 0 or 1: the loop is unrolled twice).
+func aOperand(kind byte, r, u int) string {
 	if kind == 'C' {
+		if u == 1 {
+			return fmt.Sprintf("%d(SI)(R8*1)", 4*r)
+		}
 		return fmt.Sprintf("%d(SI)", 4*r)
 	}
 	base := rowBases[r/3]
 	switch r % 3 {
 	case 1:
-		return fmt.Sprintf("(%s)(R8*1)", base)
+		return fmt.Sprintf("%d(%s)(R8*1)", 4*u, base)
 	case 2:
-		return fmt.Sprintf("(%s)(R8*2)", base)
+		return fmt.Sprintf("%d(%s)(R8*2)", 4*u, base)
 	}
-	return fmt.Sprintf("(%s)", base)
+	return fmt.Sprintf("%d(%s)", 4*u, base)
 }
 
 // kernel writes one micro-kernel: AVX-512 (one zmm accumulator per row,
@@ -115,33 +119,52 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\tTESTQ CX, CX\n\tJZ %sadd\n", l)
-	fmt.Fprintf(w, "%sloop:\n", l)
-	if wide {
-		fmt.Fprintln(w, "\tVMOVUPS (DI), Z16")
-		for r := range h {
-			fmt.Fprintf(w, "\tVFMADD231PS.BCST %s, Z16, Z%d\n", aOperand(kind, r), r)
+	// Two steps per iteration, then one more when k is odd.
+	step := func(u int) {
+		if wide {
+			fmt.Fprintf(w, "\tVMOVUPS %d(DI), Z16\n", 64*u)
+			for r := range h {
+				fmt.Fprintf(w, "\tVFMADD231PS.BCST %s, Z16, Z%d\n", aOperand(kind, r, u), r)
+			}
+			return
 		}
-	} else {
-		fmt.Fprintln(w, "\tVMOVUPS (DI), Y12")
-		fmt.Fprintln(w, "\tVMOVUPS 32(DI), Y13")
+		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Y12\n", 64*u)
+		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Y13\n", 64*u+32)
 		for r := range h {
 			t := 14 + r%2
-			fmt.Fprintf(w, "\tVBROADCASTSS %s, Y%d\n", aOperand(kind, r), t)
+			fmt.Fprintf(w, "\tVBROADCASTSS %s, Y%d\n", aOperand(kind, r, u), t)
 			fmt.Fprintf(w, "\tVFMADD231PS Y12, Y%d, %s\n", t, acc(r, 0))
 			fmt.Fprintf(w, "\tVFMADD231PS Y13, Y%d, %s\n", t, acc(r, 1))
 		}
 	}
-	fmt.Fprintln(w, "\tADDQ $64, DI")
-	if kind == 'C' {
-		fmt.Fprintln(w, "\tADDQ R8, SI")
-	} else {
+	advance := func(steps int) {
+		fmt.Fprintf(w, "\tADDQ $%d, DI\n", 64*steps)
+		if kind == 'C' {
+			if steps == 2 {
+				fmt.Fprintln(w, "\tLEAQ (SI)(R8*2), SI")
+			} else {
+				fmt.Fprintln(w, "\tADDQ R8, SI")
+			}
+			return
+		}
 		for _, reg := range rowBases[:(h+2)/3] {
-			fmt.Fprintf(w, "\tADDQ $4, %s\n", reg)
+			fmt.Fprintf(w, "\tADDQ $%d, %s\n", 4*steps, reg)
 		}
 	}
+	fmt.Fprintln(w, "\tMOVQ CX, AX")
+	fmt.Fprintln(w, "\tSHRQ $1, CX")
+	fmt.Fprintf(w, "\tJZ %stail\n", l)
+	fmt.Fprintf(w, "%sloop:\n", l)
+	step(0)
+	step(1)
+	fmt.Fprintln(w, "\tPREFETCHT0 1024(DI)")
+	advance(2)
 	fmt.Fprintln(w, "\tDECQ CX")
 	fmt.Fprintf(w, "\tJNZ %sloop\n", l)
+	fmt.Fprintf(w, "%stail:\n", l)
+	fmt.Fprintln(w, "\tTESTQ $1, AX")
+	fmt.Fprintf(w, "\tJZ %sadd\n", l)
+	step(0)
 	fmt.Fprintf(w, "%sadd:\n", l)
 	fmt.Fprintln(w, "\tTESTQ BX, BX")
 	fmt.Fprintf(w, "\tJZ %sstore\n", l)
