@@ -40,32 +40,6 @@ func parFor(n, grain int, fn func(lo, hi int)) {
 }
 
 const (
-	log2e = 1.44269504088896340735992468100189214
-	ln2hi = 6.93147180369123816490e-01
-	ln2lo = 1.90821492927058770002e-10
-)
-
-// fastExp is exp(x) with relative error below 1e-8 (ample for float32), by
-// Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, and a degree-8 Taylor
-// polynomial for e^r.
-func fastExp(x float64) float64 {
-	switch {
-	case x < -708:
-		return 0
-	case x > 709:
-		return math.Inf(1)
-	case x != x:
-		return x
-	}
-	// Round to nearest by the 1.5·2⁵² trick (math.Floor is a call).
-	const magic = 0x1.8p52
-	k := (x*log2e + magic) - magic
-	r := x - k*ln2hi - k*ln2lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
-	return math.Float64frombits(math.Float64bits(p) + uint64(int64(k))<<52)
-}
-
-const (
 	invSqrt2   = 0.70710678118654752440
 	invSqrt2Pi = 0.39894228040143267794
 

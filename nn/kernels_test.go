@@ -56,18 +56,6 @@ func TestGELUAccuracy(t *testing.T) {
 	}
 }
 
-func TestFastExp(t *testing.T) {
-	for x := -700.0; x < 700; x += 0.0137 {
-		got, want := fastExp(x), math.Exp(x)
-		if math.Abs(got-want) > 1e-8*want {
-			t.Fatalf("fastExp(%g) = %g, want %g", x, got, want)
-		}
-	}
-	if fastExp(-800) != 0 || !math.IsInf(fastExp(800), 1) || !math.IsNaN(fastExp(math.NaN())) {
-		t.Error("fastExp range handling")
-	}
-}
-
 // TestAcyclicityFD checks ∂h/∂A = 2·A∘exp(A∘A/c)ᵀ in float64 against
 // central differences (h = 1e-6: truncation ~1e-12 relative; rounding
 // 4ε₆₄·|h(A)|/h absolute, large when h(A) is), for c = 1 and c > 1.

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"causeway/contract"
+	"causeway/internal/simd"
 
 	"gorgonia.org/gorgonia"
 
@@ -236,7 +237,7 @@ func (o *attnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 						s[j] += bb[j]
 					}
 				}
-				softmaxRows(s, N)
+				simd.SoftmaxRows(s, N)
 				sp := s
 				if mask != nil {
 					sp = pd[pi : pi+nn]
@@ -250,27 +251,6 @@ func (o *attnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	})
 	return out, nil
-}
-
-// softmaxRows applies softmax to each row of the [rows, n] matrix s in place.
-func softmaxRows(s []float32, n int) {
-	for r := 0; r+n <= len(s); r += n {
-		row := s[r : r+n]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var sum float64
-		for j, v := range row {
-			e := fastExp(float64(v - mx))
-			row[j] = float32(e)
-			sum += e
-		}
-		inv := float32(1 / sum)
-		for j := range row {
-			row[j] *= inv
-		}
-	}
 }
 
 func (o *attnOp) SymDiff(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {

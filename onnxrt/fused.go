@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"causeway/internal/gemm"
-	"causeway/onnxrt/internal/simd"
+	"causeway/internal/simd"
 )
 
 // erf32 is a float32 rational approximation of erf (the odd/even minimax

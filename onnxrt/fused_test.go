@@ -38,21 +38,3 @@ func TestGELU(t *testing.T) {
 		}
 	}
 }
-
-// TestExp32 checks the float32 exp against math.Exp over softmax's range.
-func TestExp32(t *testing.T) {
-	var worst float64
-	for x := -100.0; x <= 88; x += 1e-3 {
-		got, want := float64(exp32(float32(x))), math.Exp(float64(float32(x)))
-		if want < 1e-37 {
-			if got > 1e-37 {
-				t.Fatalf("exp32(%g) = %g, want ~0", x, got)
-			}
-			continue
-		}
-		worst = math.Max(worst, math.Abs(got-want)/want)
-	}
-	if worst > 3e-7 {
-		t.Errorf("max relative error of exp32 %.3g, want ≤ 3e-7", worst)
-	}
-}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"causeway/onnxrt/internal/simd"
+	"causeway/internal/simd"
 )
 
 // kernel computes one node of a plan: it reads the node's input slots and
@@ -886,44 +886,10 @@ func (k softmaxKernel) run(s *state, n *node) error {
 	return nil
 }
 
-// exp32 is a float32 exp (Cephes expf: range reduction by ln 2 and a
-// degree-7 polynomial; relative error below 3e-7); below −87.3 it
-// returns 0.
-func exp32(x float32) float32 {
-	if x < -87.3 {
-		return 0
-	}
-	if x > 88 {
-		return float32(math.Exp(float64(x)))
-	}
-	k := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
-	r := x - k*0.693359375 - k*-2.12194440e-4
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
-}
-
-// softmaxRow writes softmax(x) into dst (max-subtracted, float64 sum).
+// softmaxRow writes softmax(x) into dst (simd.SoftmaxRows on one row).
 func softmaxRow(dst, x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var sum float64
-	for i, v := range x {
-		e := exp32(v - m)
-		dst[i] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range dst[:len(x)] {
-		dst[i] *= inv
-	}
+	copy(dst, x)
+	simd.SoftmaxRows(dst[:len(x)], len(x))
 }
 
 // ---- MatMul ----

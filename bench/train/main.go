@@ -3,7 +3,12 @@
 // the same harness, and prints a markdown table.
 //
 //	go run ./bench/train [-rounds 5] [-steps 3] [-variants A,B,C,D,E] [-warmup 2] [-default-threads=true]
-//		[-paths CURRENT] [-batches 4] [-seed 1] [-python /usr/bin/python3] -reference DIR
+//		[-paths CURRENT] [-f-nodes 30] [-batches 4] [-seed 1] [-cpuprofile FILE] [-python /usr/bin/python3] -reference DIR
+//
+// -variants may include F, Model F's step (train.DefaultConfig(F): batch 8,
+// d 64, 4 axial layers; its data sets drawn at -f-nodes variables from
+// scm.RegimeStream, statistics precomputed as in training); PyTorch has no
+// Model F, so F's row compares the kernel paths only.
 //
 // -paths lists package gemm's kernel paths to time causeway on, each a
 // side of its own in every round (e.g. -paths avx512,avx2; a build with
@@ -67,6 +72,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,13 +106,15 @@ func main() {
 	variantsFlag := flag.String("variants", "A,B,C,D,E", "variants to measure")
 	warmup := flag.Int("warmup", 2, "untimed steps per model before timing")
 	defThreads := flag.Bool("default-threads", true, "also time PyTorch with its default thread settings")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds (causeway's side) to `FILE`")
+	fNodes := flag.Int("f-nodes", 30, "variables N of Model F's data sets (F's training draws 5–50)")
 	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time causeway on (comma-separated: "+fmt.Sprint(gemm.Paths())+")")
 	pool := flag.Int("batches", 4, "causeway batches drawn before timing and cycled through")
 	seed := flag.Uint64("seed", 1, "seed of causeway's weights, batches and dropout")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch, networkx, pandas and rich")
-	reference := flag.String("reference", os.Getenv("CAUSEWAY_REFERENCE"), "directory of seed_torch.py, the PyTorch copy of the reference notebook (default $CAUSEWAY_REFERENCE; required)")
+	reference := flag.String("reference", os.Getenv("CAUSEWAY_REFERENCE"), "directory of seed_torch.py, the PyTorch copy of the reference notebook (default $CAUSEWAY_REFERENCE; required unless -variants F)")
 	flag.Parse()
-	if *reference == "" {
+	if *reference == "" && *variantsFlag != "F" {
 		fmt.Fprintln(os.Stderr, "bench: give -reference DIR (or CAUSEWAY_REFERENCE): the directory of seed_torch.py, the PyTorch copy of the reference notebook")
 		os.Exit(2)
 	}
@@ -145,21 +153,34 @@ func main() {
 	if err := os.WriteFile(script, notebookPy, 0o644); err != nil {
 		fatal(err)
 	}
+	var torchVariants []model.Variant
+	for _, v := range variants {
+		if !v.DataSet() {
+			torchVariants = append(torchVariants, v)
+		}
+	}
 	modes := []string{"tuned"}
-	if *defThreads {
+	if len(torchVariants) == 0 {
+		modes = nil
+	}
+	if *defThreads && modes != nil {
 		modes = append(modes, "default")
 	}
 	// The workers build and warm up their models while causeway does the same.
 	workers := make([]*worker, len(modes))
 	for i, mode := range modes {
-		if workers[i], err = startWorker(*python, *reference, script, mode, variants, *warmup); err != nil {
+		if workers[i], err = startWorker(*python, *reference, script, mode, torchVariants, *warmup); err != nil {
 			fatal(err)
 		}
 	}
 	batches := drawBatches(*pool, *seed)
+	var fBatches []*nn.DataSetBatch
+	if len(torchVariants) < len(variants) {
+		fBatches = drawDataSets(*pool, *fNodes, *seed)
+	}
 	nets := make([]*goSide, len(variants))
 	for i, v := range variants {
-		if nets[i], err = newGoSide(v, *seed, batches); err != nil {
+		if nets[i], err = newGoSide(v, *seed, batches, fBatches); err != nil {
 			fatal(err)
 		}
 		for range *warmup {
@@ -183,6 +204,16 @@ func main() {
 		wall[s] = make([][]float64, len(variants))
 		cpu[s] = make([][]float64, len(variants))
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+	}
 	for r := range *rounds {
 		for i, v := range variants {
 			order := make([]int, sides)
@@ -194,11 +225,16 @@ func main() {
 			}
 			for _, s := range order {
 				var w, c float64
-				if s < gp {
+				switch {
+				case s < gp:
 					gemm.Use(paths[s])
 					w, c = nets[i].time(*steps)
-				} else if w, c, err = workers[s-gp].time(v, *steps); err != nil {
-					fatal(err)
+				case v.DataSet():
+					w, c = math.NaN(), math.NaN() // PyTorch has no Model F
+				default:
+					if w, c, err = workers[s-gp].time(v, *steps); err != nil {
+						fatal(err)
+					}
 				}
 				wall[s][i] = append(wall[s][i], w)
 				cpu[s][i] = append(cpu[s][i], c)
@@ -206,6 +242,7 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "bench/train: round %d/%d done\n", r+1, *rounds)
 	}
+	pprof.StopCPUProfile()
 	for _, w := range workers {
 		w.stop()
 	}
@@ -215,8 +252,16 @@ func main() {
 		goThreads = "1 (the default)"
 	}
 	fmt.Printf("Train step (forward + backward + optimiser), batch 32, N=20, S=100, d_model 128, 4 layers, 4 heads, FF 2048, dropout 0.1.\n")
-	fmt.Printf("CPU: %s. causeway: gemm paths %v, GOMAXPROCS %d, OpenBLAS threads %s. PyTorch %s (%s). %d rounds × %d steps per side and variant; %d cores, load average %s at start, %s at end.\n\n",
-		machine.CPU(), paths, runtime.GOMAXPROCS(0), goThreads, workers[0].torch, describe(workers), *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
+	torch := "none"
+	if len(workers) > 0 {
+		torch = fmt.Sprintf("%s (%s)", workers[0].torch, describe(workers))
+	}
+	fmt.Printf("CPU: %s. causeway: gemm paths %v, GOMAXPROCS %d, OpenBLAS threads %s. PyTorch %s. %d rounds × %d steps per side and variant; %d cores, load average %s at start, %s at end.\n",
+		machine.CPU(), paths, runtime.GOMAXPROCS(0), goThreads, torch, *rounds, *steps, runtime.NumCPU(), load0, loadAvg())
+	if fBatches != nil {
+		fmt.Printf("Model F: train.DefaultConfig(F) (batch 8, d 64, 4 heads, 4 axial layers, FF 128), data sets of N=%d from scm.RegimeStream.\n", *fNodes)
+	}
+	fmt.Println()
 	printTable("Wall seconds per step", variants, paths, workers, wall)
 	printTable("CPU seconds per step (all threads of the process)", variants, paths, workers, cpu)
 	fmt.Println("Times: median over rounds of each round's mean per step. Ratios: median over rounds of the")
@@ -272,15 +317,24 @@ func printTable(title string, variants []model.Variant, paths []gemm.Path, worke
 		for s := range gp {
 			line += fmt.Sprintf(" %.3f |", median(x[s][i]))
 		}
-		best := slices.Clone(x[gp][i])
-		for s := range workers {
-			line += fmt.Sprintf(" %.3f |", median(x[gp+s][i]))
-			for r := range best {
-				best[r] = min(best[r], x[gp+s][i][r])
+		if v.DataSet() || len(workers) == 0 {
+			for range workers {
+				line += " — |"
 			}
-		}
-		for s := range gp {
-			line += fmt.Sprintf(" **%.2f** |", ratio(x[s][i], best))
+			for range gp {
+				line += " — |"
+			}
+		} else {
+			best := slices.Clone(x[gp][i])
+			for s := range workers {
+				line += fmt.Sprintf(" %.3f |", median(x[gp+s][i]))
+				for r := range best {
+					best[r] = min(best[r], x[gp+s][i][r])
+				}
+			}
+			for s := range gp {
+				line += fmt.Sprintf(" **%.2f** |", ratio(x[s][i], best))
+			}
 		}
 		if blas >= 0 {
 			for s, p := range paths {
@@ -321,6 +375,26 @@ func drawBatches(n int, seed uint64) []*nn.Batch {
 	return out
 }
 
+// drawDataSets returns n batches of Model F's training data sets at n
+// variables, then closes the stream.
+func drawDataSets(count, nodes int, seed uint64) []*nn.DataSetBatch {
+	cfg := train.DefaultConfig(model.VariantF)
+	s, err := scm.NewRegimeStream(scm.RegimeStreamConfig{Prior: cfg.Regimes, Batch: cfg.Batch, MinNodes: nodes, MaxNodes: nodes}, seed)
+	if err != nil {
+		fatal(err)
+	}
+	defer s.Close()
+	out := make([]*nn.DataSetBatch, count)
+	for i := range out {
+		b, err := s.Next()
+		if err != nil {
+			fatal(err)
+		}
+		out[i] = train.RegimeBatch(b)
+	}
+	return out
+}
+
 // goSide is one causeway variant with the trainer's optimiser state.
 type goSide struct {
 	cfg     train.Config
@@ -331,11 +405,17 @@ type goSide struct {
 	sched   train.Schedule
 	temp    train.Temperature
 	batches []*nn.Batch
-	n       int // steps done
+	sets    []*nn.DataSetBatch // Model F's batches
+	n       int                // steps done
 }
 
-func newGoSide(v model.Variant, seed uint64, batches []*nn.Batch) (*goSide, error) {
+func newGoSide(v model.Variant, seed uint64, batches []*nn.Batch, sets []*nn.DataSetBatch) (*goSide, error) {
 	cfg := train.DefaultConfig(v)
+	if v.DataSet() {
+		batches = nil
+	} else {
+		sets = nil
+	}
 	cfg.MinNodes, cfg.MaxNodes, cfg.Seed = 20, 20, seed
 	p, err := model.Init(cfg.Model, cfg.Seed)
 	if err != nil {
@@ -349,7 +429,7 @@ func newGoSide(v model.Variant, seed uint64, batches []*nn.Batch) (*goSide, erro
 		adam:    train.NewAdam(cfg.WeightDecay),
 		sched:   train.Schedule{Peak: cfg.LR, Warmup: cfg.Warmup, Total: cfg.Steps, MinFactor: cfg.MinLRFactor},
 		temp:    train.Temperature{Start: cfg.TauStart, End: cfg.TauEnd, Total: cfg.Steps},
-		batches: batches}
+		batches: batches, sets: sets}
 	for name, t := range net.Params() {
 		g.live[name] = t.Data
 	}
@@ -358,16 +438,25 @@ func newGoSide(v model.Variant, seed uint64, batches []*nn.Batch) (*goSide, erro
 
 // step does one training step as train.Run does (minus logging).
 func (g *goSide) step() {
-	b := g.batches[g.n%len(g.batches)]
 	g.n++
 	rng := rand.New(rand.NewPCG(g.cfg.Seed^domainStep, uint64(g.n)))
-	loss, err := g.net.Step(b, g.cfg.Loss, g.temp.At(g.n), rng)
+	var total float64
+	var err error
+	if g.sets != nil {
+		var loss nn.DataSetLoss
+		loss, err = g.net.StepDataSet(g.sets[g.n%len(g.sets)], g.cfg.DataSetLoss, rng)
+		total = loss.Total
+	} else {
+		var loss nn.Loss
+		loss, err = g.net.Step(g.batches[g.n%len(g.batches)], g.cfg.Loss, g.temp.At(g.n), rng)
+		total = loss.Total
+	}
 	if err != nil {
 		fatal(fmt.Errorf("causeway %s step %d: %w", g.cfg.Model.Variant, g.n, err))
 	}
 	grads := g.net.Grads()
 	norm := train.ClipGradNorm(g.names, grads, g.cfg.ClipNorm)
-	if math.IsNaN(loss.Total) || math.IsInf(loss.Total, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+	if math.IsNaN(total) || math.IsInf(total, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		g.adam.Step++ // as the trainer: a non-finite step is skipped
 		return
 	}

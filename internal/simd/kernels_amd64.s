@@ -32,6 +32,20 @@ VEC(b4, 0xbadc924e)       // -1.68282697438203e-03
 VEC(b2, 0xbbf19bf8)       // -7.37332916720468e-03
 VEC(b0, 0xbc69b6a7)       // -1.42647390514189e-02
 
+// exp: Cephes expf (x = k·ln2 + r, ln2 in two parts, a degree-7 polynomial).
+VEC(explo, 0xc2ae999a)    // -87.3: below, exp is 0
+VEC(exphi, 0x42b0999a)    // 88.3: above, saturated
+VEC(log2e, 0x3fb8aa3b)    // log2(e)
+VEC(expc1, 0x3f318000)    // 0.693359375
+VEC(expc2, 0xb95e8083)    // -2.12194440e-4
+VEC(expp0, 0x39506967)    // 1.9875691500e-4
+VEC(expp1, 0x3ab743ce)    // 1.3981999507e-3
+VEC(expp2, 0x3c088908)    // 8.3334519073e-3
+VEC(expp3, 0x3d2aa9c1)    // 4.1665795894e-2
+VEC(expp4, 0x3e2aaaaa)    // 1.6666665459e-1
+VEC(expp5, 0x3f000000)    // 5.0000001201e-1
+VEC(bias127, 0x0000007f)  // the exponent bias, an integer
+
 // GELU_Y0_TO_Y3 computes GELU of Y0 into Y3 (clobbers Y0–Y4).
 #define GELU_Y0_TO_Y3 \
 	VMULPS  invsqrt2<>(SB), Y0, Y1; \
@@ -142,4 +156,48 @@ brloop:
 	VZEROUPPER
 
 brdone:
+	RET
+
+// func expAVX2(dst, x []float32)
+TEXT ·expAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   exdone
+
+exloop:
+	VMOVUPS      (SI), Y0
+	VMAXPS       explo<>(SB), Y0, Y1
+	VMINPS       exphi<>(SB), Y1, Y1
+	VMULPS       log2e<>(SB), Y1, Y2
+	VROUNDPS     $0, Y2, Y2
+	VMOVAPS      Y1, Y3
+	VFNMADD231PS expc1<>(SB), Y2, Y3
+	VFNMADD231PS expc2<>(SB), Y2, Y3
+	VMOVUPS      expp0<>(SB), Y4
+	VFMADD213PS  expp1<>(SB), Y3, Y4
+	VFMADD213PS  expp2<>(SB), Y3, Y4
+	VFMADD213PS  expp3<>(SB), Y3, Y4
+	VFMADD213PS  expp4<>(SB), Y3, Y4
+	VFMADD213PS  expp5<>(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VADDPS       one<>(SB), Y4, Y4
+	VCVTPS2DQ    Y2, Y6
+	VPADDD       bias127<>(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VMULPS       Y6, Y4, Y4
+	VCMPPS       $1, explo<>(SB), Y0, Y7
+	VANDNPS      Y4, Y7, Y4
+	VCMPPS       $3, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y4, Y4
+	VMOVUPS      Y4, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          exloop
+	VZEROUPPER
+
+exdone:
 	RET

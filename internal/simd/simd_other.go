@@ -9,3 +9,5 @@ func geluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this 
 func biasGELUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
 func reluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
 func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
+
+func expAVX2(dst, x []float32) { panic("simd: no vector kernels on this platform") }

@@ -23,3 +23,6 @@ func reluAVX2(dst, x []float32)
 
 //go:noescape
 func biasReLUAVX2(dst, bias []float32)
+
+//go:noescape
+func expAVX2(dst, x []float32)

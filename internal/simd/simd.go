@@ -1,0 +1,123 @@
+// Package simd holds the hand-vectorised elementwise kernels of the ONNX
+// executor and the trainer (matrix products are package gemm's): AVX2 with
+// FMA assembly on amd64 CPUs that have it, nothing elsewhere.
+// Every function handles a leading multiple of 8 elements and returns how
+// many it did (0 without vector support); callers finish the tail, and
+// everything, with their scalar code.
+//
+// GELU is the exact form 0.5·x·(1 + erf(x/√2)) with erf the float32
+// rational approximation of Eigen and XLA (an odd degree-13 over an even
+// degree-8 polynomial of the argument clamped to [−4, 4]; absolute error
+// below 1e-6).
+package simd
+
+import "math"
+
+// GELU writes GELU(x[i]) into dst[i]; x must be at least as long as dst.
+func GELU(dst, x []float32) int {
+	if !Enabled() || len(dst) < 8 {
+		return 0
+	}
+	geluAVX2(dst, x[:len(dst)])
+	return len(dst) &^ 7
+}
+
+// BiasGELU replaces dst[i] by GELU(dst[i] + bias[i]); bias must be at
+// least as long as dst.
+func BiasGELU(dst, bias []float32) int {
+	if !Enabled() || len(dst) < 8 {
+		return 0
+	}
+	biasGELUAVX2(dst, bias[:len(dst)])
+	return len(dst) &^ 7
+}
+
+// ReLU writes max(x[i], 0) into dst[i] (NaN stays NaN); x must be at
+// least as long as dst.
+func ReLU(dst, x []float32) int {
+	if !Enabled() || len(dst) < 8 {
+		return 0
+	}
+	reluAVX2(dst, x[:len(dst)])
+	return len(dst) &^ 7
+}
+
+// BiasReLU replaces dst[i] by max(dst[i] + bias[i], 0); bias must be at
+// least as long as dst.
+func BiasReLU(dst, bias []float32) int {
+	if !Enabled() || len(dst) < 8 {
+		return 0
+	}
+	biasReLUAVX2(dst, bias[:len(dst)])
+	return len(dst) &^ 7
+}
+
+// Exp writes exp(x[i]) into dst[i] (Exp32's algorithm, eight at a time);
+// x must be at least as long as dst.
+func Exp(dst, x []float32) int {
+	if !Enabled() || len(dst) < 8 {
+		return 0
+	}
+	expAVX2(dst, x[:len(dst)])
+	return len(dst) &^ 7
+}
+
+// Exp32 is a float32 exp (Cephes expf: x = k·ln2 + r with ln2 in two
+// parts, a degree-7 polynomial in r; relative error below 3e-7): 0 below
+// −87.3, saturated (about 2.2e38, not +Inf) above 88.3, NaN for NaN. It is
+// the scalar form of Exp, for tails and CPUs without vector kernels; the
+// two agree to within an ulp (Exp fuses the multiply-adds).
+func Exp32(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x < -87.3:
+		return 0
+	case x > 88.3:
+		x = 88.3
+	}
+	k := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+	r := x - k*0.693359375 - k*-2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// SoftmaxRows replaces each row of the rows×n row-major matrix s by its
+// softmax, in place: each row shifted by its maximum, exponentiated (Exp
+// over the whole matrix, eight at a time, Exp32 for the tail), and divided
+// by its sum (accumulated in float64). len(s) must be a multiple of n.
+func SoftmaxRows(s []float32, n int) {
+	if n <= 0 || len(s)%n != 0 {
+		panic("simd: SoftmaxRows: the matrix is not whole rows")
+	}
+	for r := 0; r < len(s); r += n {
+		row := s[r : r+n]
+		mx := row[0]
+		for _, v := range row[1:] {
+			mx = max(mx, v)
+		}
+		for j := range row {
+			row[j] -= mx
+		}
+	}
+	for i := Exp(s, s); i < len(s); i++ {
+		s[i] = Exp32(s[i])
+	}
+	for r := 0; r < len(s); r += n {
+		row := s[r : r+n]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		inv := float32(1 / sum)
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package simd
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+func gelu(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/math.Sqrt2)) }
+
+// TestKernels compares every kernel with its float64 definition on lengths
+// around the vector width.
+func TestKernels(t *testing.T) {
+	for _, n := range []int{0, 7, 8, 9, 1000} {
+		x := make([]float32, n)
+		bias := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i-n/2) * 0.013 * float32(1+i%5)
+			bias[i] = float32(i%7) * 0.1
+		}
+		for _, k := range []struct {
+			name string
+			run  func(dst []float32) int
+			want func(i int) float64
+		}{
+			{"GELU", func(dst []float32) int { return GELU(dst, x) }, func(i int) float64 { return gelu(float64(x[i])) }},
+			{"BiasGELU", func(dst []float32) int { copy(dst, x); return BiasGELU(dst, bias) }, func(i int) float64 { return gelu(float64(x[i] + bias[i])) }},
+			{"ReLU", func(dst []float32) int { return ReLU(dst, x) }, func(i int) float64 { return math.Max(float64(x[i]), 0) }},
+			{"Exp", func(dst []float32) int { return Exp(dst, x) }, func(i int) float64 { return math.Exp(float64(x[i])) }},
+			{"BiasReLU", func(dst []float32) int { copy(dst, x); return BiasReLU(dst, bias) }, func(i int) float64 { return math.Max(float64(x[i]+bias[i]), 0) }},
+		} {
+			dst := make([]float32, n)
+			done := k.run(dst)
+			if Enabled() && done != n&^7 {
+				t.Fatalf("%s n=%d: did %d elements, want %d", k.name, n, done, n&^7)
+			}
+			for i := 0; i < done; i++ {
+				if d := math.Abs(float64(dst[i]) - k.want(i)); d > 1e-6*math.Max(1, math.Abs(k.want(i))) {
+					t.Fatalf("%s n=%d: element %d = %g, want %g", k.name, n, i, dst[i], k.want(i))
+				}
+			}
+		}
+	}
+	t.Logf("vector kernels enabled: %t", Enabled())
+}
+
+// TestExp checks Exp and Exp32 against math.Exp (relative error below
+// 3e-7, Cephes's bound, plus float32 rounding of the result) over the
+// whole range, and their special values: 0 below −87.3, saturation above
+// 88.3, NaN for NaN; and that the vector and scalar forms agree within an
+// ulp.
+func TestExp(t *testing.T) {
+	var x []float32
+	for v := -90.0; v <= 90; v += 0.0173 {
+		x = append(x, float32(v))
+	}
+	x = append(x, 0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), float32(math.Inf(1)), -87.29, -87.31, 88.29)
+	for len(x)%8 != 0 {
+		x = append(x, 1)
+	}
+	vec := make([]float32, len(x))
+	done := Exp(vec, x)
+	for i, v := range x {
+		s := Exp32(v)
+		want := math.Exp(float64(v))
+		switch {
+		case v != v:
+			if s == s || (done > i && vec[i] == vec[i]) {
+				t.Fatalf("exp(NaN) = %v (scalar), %v (vector)", s, vec[i])
+			}
+			continue
+		case v < -87.3:
+			want = 0
+		case v > 88.3:
+			want = math.Exp(float64(float32(88.3)))
+		}
+		if d := math.Abs(float64(s) - want); d > 4e-7*want {
+			t.Fatalf("Exp32(%v) = %v, want %v (relative error %.2g)", v, s, want, d/want)
+		}
+		if i < done {
+			if d := math.Abs(float64(vec[i]) - float64(s)); d > float64(math.Nextafter32(s, float32(math.Inf(1)))-s) {
+				t.Fatalf("Exp(%v) = %v, Exp32 %v: more than an ulp apart", v, vec[i], s)
+			}
+		}
+	}
+}
+
+func TestSoftmaxRows(t *testing.T) {
+	for _, n := range []int{1, 3, 8, 20, 50} {
+		rows := 7
+		s := make([]float32, rows*n)
+		for i := range s {
+			s[i] = float32((i*37)%23) - 11 + float32(i%3)*0.25
+		}
+		orig := append([]float32(nil), s...)
+		SoftmaxRows(s, n)
+		for r := range rows {
+			mx := math.Inf(-1)
+			for _, v := range orig[r*n : (r+1)*n] {
+				mx = math.Max(mx, float64(v))
+			}
+			var sum float64
+			for _, v := range orig[r*n : (r+1)*n] {
+				sum += math.Exp(float64(v) - mx)
+			}
+			for j := range n {
+				want := math.Exp(float64(orig[r*n+j])-mx) / sum
+				if d := math.Abs(float64(s[r*n+j]) - want); d > 1e-6*want+1e-9 {
+					t.Fatalf("n=%d row %d col %d: %v, want %v", n, r, j, s[r*n+j], want)
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic on a ragged matrix")
+		}
+	}()
+	SoftmaxRows(make([]float32, 7), 3)
+}
+
+func ExampleSoftmaxRows() {
+	s := []float32{0, 0, 1, 1, 1, 1}
+	SoftmaxRows(s, 2) // rows of two: each row becomes (0.5, 0.5)
+	fmt.Println(s)
+	// Output: [0.5 0.5 0.5 0.5 0.5 0.5]
+}
