@@ -301,10 +301,7 @@ func (a *attentionKernel) run(s *state, n *node) error {
 					scores[i] += x
 				}
 			}
-			for i := 0; i < nn; i++ {
-				row := scores[i*nn : (i+1)*nn]
-				softmaxRow(row, row)
-			}
+			simd.SoftmaxRows(scores, nn)
 			gemmMul(false, false, nn, a.dh, nn, 1, scores, nn, v.f[vo:], v.l, 0, out.f[bi*nn*d+h*a.dh:], d)
 		}
 	}

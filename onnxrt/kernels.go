@@ -864,8 +864,9 @@ func (k softmaxKernel) run(s *state, n *node) error {
 	out := s.setFloat(n.out[0], x.shape...)
 	outer, dim, inner := prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis+1:])
 	if inner == 1 {
-		for o := 0; o < outer; o++ {
-			softmaxRow(out.f[o*dim:(o+1)*dim], x.f[o*dim:(o+1)*dim])
+		if dim > 0 {
+			copy(out.f, x.f)
+			simd.SoftmaxRows(out.f, dim)
 		}
 		return nil
 	}
