@@ -1,8 +1,11 @@
 package main
 
 import (
+	"causeway/internal/gemm"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,7 +14,7 @@ import (
 // values and unknown flags, and scm refusing a used --out unless --force.
 func TestCLIConventions(t *testing.T) {
 	out, err := runApp("version")
-	if err != nil || strings.TrimSpace(out) != "causeway "+version {
+	if want := fmt.Sprintf("causeway %s (%s %s/%s, gemm %s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current()); err != nil || strings.TrimSpace(out) != want {
 		t.Errorf("version: %q, %v", out, err)
 	}
 	for _, args := range [][]string{{"scm", "--out", t.TempDir(), "--nodes", "x"}, {"predict", "--modle", "m.onnx"}} {

@@ -6,8 +6,10 @@
 package main
 
 import (
+	"causeway/internal/gemm"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/urfave/cli/v2"
 )
@@ -91,15 +93,18 @@ func completionCommand() *cli.Command {
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print the causeway version",
+		Usage: "print the causeway version, its Go toolchain and platform, and the matrix-kernel path",
 		Action: func(c *cli.Context) error {
-			_, err := fmt.Fprintf(c.App.Writer, "causeway %s\n", version)
+			_, err := fmt.Fprintf(c.App.Writer, "causeway %s (%s %s/%s, gemm %s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current())
 			return err
 		},
 	}
 }
 
 func main() {
+	if p := gemm.Problem(); p != "" {
+		fmt.Fprintln(os.Stderr, "causeway: warning:", p)
+	}
 	if err := newApp().Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "causeway:", err)
 		os.Exit(1)
