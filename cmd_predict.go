@@ -46,6 +46,7 @@ func predictCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "do", Usage: "with --data and a data-set model: also predict the effect of do(`NAME=VALUE`) (repeatable; the variable by name or index)"},
 			&cli.BoolFlag{Name: "dag", Usage: "with a data-set model: keep the listed edges acyclic (greedy, most probable first)"},
 			&cli.StringFlag{Name: "format", Value: draw.Formats[0], Usage: "output: " + strings.Join(draw.Formats, ", ") + " (csv: the listed edges; dot, svg: a picture of the graph)"},
+			maxModelSizeFlag(),
 			&cli.StringFlag{Name: "truth", Usage: "with --format dot|svg: colour found, extra and missed edges against this adjacency `FILE` (default: the adjacency.csv beside --data)"},
 		},
 		Action: runPredict,
@@ -70,7 +71,7 @@ func runPredict(c *cli.Context) error {
 	)
 	switch path := c.String("model"); {
 	case path != "":
-		m, err = onnxrt.Load(path)
+		m, err = loadModelFile(c, path)
 	case data != "":
 		m, err = onnxrt.LoadBytes(models.DataSetName, models.DataSet())
 	default:
