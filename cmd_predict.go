@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -154,32 +155,69 @@ func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold flo
 	return res, nil
 }
 
+// openData opens a --data file (tests watch the reading through it).
+var openData = func(path string) (io.ReadCloser, error) { return os.Open(path) }
+
+// predictData predicts from the data set at path (a data.csv or a graph
+// directory holding one), reading it as a stream: a sample-pair model
+// holds the observational rows and one block at a time
+// (api.PredictDatasetCSV), a data-set model the whole data set as its two
+// input tensors (api.PredictDataCSV).
 func predictData(c *cli.Context, m *onnxrt.Model, path string, threshold float64, dos []api.Do, dag bool) (any, error) {
 	ctx := c.Context
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(path, scm.DataFile)); errors.Is(err, fs.ErrNotExist) {
 			hint := ""
-			if _, err := os.Stat(filepath.Join(path, scm.GraphDirName(0), "data.csv")); err == nil {
+			if _, err := os.Stat(filepath.Join(path, scm.GraphDirName(0), scm.DataFile)); err == nil {
 				hint = fmt.Sprintf(" (it looks like a `causeway scm --out` directory: give one graph, e.g. %s)", filepath.Join(path, scm.GraphDirName(0)))
 			}
 			return nil, fmt.Errorf("--data %s: no data.csv in this directory%s", path, hint)
 		}
 	}
-	d, err := scm.LoadDataset(path)
+	file, err := scm.DataPath(path)
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
 	if m.DataSet() {
-		res, err := api.PredictData(ctx, m, &api.DataRequest{Data: api.FromDataset(d), Do: dos, Threshold: &threshold, DAG: dag})
+		f, err := openData(file)
 		if err != nil {
-			return nil, fmt.Errorf("--data %s: %w", path, err)
+			return nil, fmt.Errorf("--data: %w", err)
 		}
-		writeDataSummary(c.App.ErrWriter, res, d)
+		defer f.Close()
+		res, st, err := api.PredictDataCSV(ctx, m, bufio.NewReaderSize(f, 64<<10), dos, threshold, dag)
+		if err != nil {
+			return nil, fmt.Errorf("--data %s: %w", file, err)
+		}
+		var adj []float32
+		if p := scm.AdjacencyBeside(file); p != "" {
+			if adj, err = scm.LoadAdjacency(p, res.Variables); err != nil {
+				return nil, fmt.Errorf("--data: %w", err)
+			}
+		}
+		writeDataSummary(c.App.ErrWriter, res, st, adj)
 		return res, nil
 	}
-	res, err := api.PredictDataset(ctx, m, d, threshold)
+	st, err := os.Stat(file)
 	if err != nil {
-		return nil, fmt.Errorf("--data %s: %w", path, err)
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	opened := 0
+	open := func() (io.ReadCloser, error) {
+		if opened++; opened > 1 && !st.Mode().IsRegular() {
+			return nil, errors.New("an observational row comes after an interventional block, so the blocks must be read a second time, and this is not a regular file: put the observational rows first")
+		}
+		f, err := openData(file)
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{bufio.NewReaderSize(f, 64<<10), f}, nil
+	}
+	res, _, err := api.PredictDatasetCSV(ctx, m, open, threshold)
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", file, err)
 	}
 	return res, nil
 }
