@@ -35,7 +35,9 @@ func predictCommand() *cli.Command {
 			"adjacency, threshold, dag, edges, effects: [{intervened, value, in_data, delta, observed, rows}]}:\n" +
 			"effects for every --do and every intervention of the data. A sample-pair model (A–E, --model) predicts\n" +
 			"from the observational rows and each block: {model, variables, threshold, predictions: [{intervened,\n" +
-			"value, rows, delta, adjacency, edges}], adjacency_mean, edges_mean}.\n" +
+			"value, rows, delta, adjacency, edges}], adjacency_mean, edges_mean}. The CSV is read as a stream: a\n" +
+			"sample-pair model holds the observational rows and one block at a time, a data-set model the rows\n" +
+			"as its two input tensors (8 bytes a value) besides the executor's working memory.\n" +
 			"adjacency[i][j] is the probability of the edge i -> j.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
