@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"causeway/onnxrt"
 	"causeway/scm"
 )
 
@@ -104,4 +106,34 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// maxModelSizeFlag is --max-model-size, shared by the commands that load
+// .onnx files (serve, predict, eval).
+func maxModelSizeFlag() cli.Flag {
+	return &cli.StringFlag{Name: "max-model-size", Value: "1GiB",
+		Usage: "largest .onnx file to read, e.g. 1GiB, 200MiB or a byte count; larger files are refused before they are read"}
+}
+
+// modelLoadOptions returns the onnxrt load options of --max-model-size.
+func modelLoadOptions(c *cli.Context) (onnxrt.LoadOptions, error) {
+	limit, err := parseSize(c.String("max-model-size"))
+	if err != nil {
+		return onnxrt.LoadOptions{}, fmt.Errorf("--max-model-size: %w", err)
+	}
+	return onnxrt.LoadOptions{MaxFileBytes: limit}, nil
+}
+
+// loadModelFile loads the .onnx file at path with --max-model-size's bound
+// (an error over it names the flag).
+func loadModelFile(c *cli.Context, path string) (*onnxrt.Model, error) {
+	opts, err := modelLoadOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnxrt.LoadContext(c.Context, path, opts)
+	if errors.Is(err, onnxrt.ErrFileTooLarge) {
+		return nil, fmt.Errorf("%w (raise --max-model-size)", err)
+	}
+	return m, err
 }

@@ -137,6 +137,10 @@ func TestEvalCommandExportedModels(t *testing.T) {
 	if _, err := runApp("eval", "--baseline", "stats", "--model", "x.onnx"); err == nil || !strings.Contains(err.Error(), "exactly one") {
 		t.Errorf("two sources: %v", err)
 	}
+	big := writeTestModel(t, dir, model.VariantB, 10)
+	if _, err := runApp("eval", "--model", big, "--max-model-size", "2KiB"); err == nil || !strings.Contains(err.Error(), "over the limit of 2 KiB (2048 bytes) (raise --max-model-size)") {
+		t.Errorf("eval --max-model-size 2KiB: %v, want the limit and the flag named", err)
+	}
 }
 
 // TestPredictCommandFormats writes the predicted graph as CSV, DOT and SVG,

@@ -31,6 +31,7 @@ func evalCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "checkpoint", Usage: "run directory or checkpoint.safetensors"},
 			&cli.StringFlag{Name: "model", Usage: "an exported model `FILE` (.onnx), run by the pure-Go executor"},
+			maxModelSizeFlag(),
 			&cli.StringFlag{Name: "baseline", Usage: "score a non-learned baseline instead of a model: `stats` (partial correlations and interventional shifts)"},
 			&cli.IntFlag{Name: "nodes", Value: 20, Usage: "nodes of the generated held-out graphs"},
 			&cli.IntFlag{Name: "graphs", Value: 200, Usage: "number of generated held-out graphs"},

@@ -88,7 +88,7 @@ func evalPredictor(c *cli.Context) (train.DataSetPredictor, string, error) {
 		}
 		return train.StatsBaseline(model.DefaultConfig(model.VariantF)), "baseline stats", nil
 	case c.String("model") != "":
-		m, err := onnxrt.Load(c.String("model"))
+		m, err := loadModelFile(c, c.String("model"))
 		if err != nil {
 			return nil, "", fmt.Errorf("--model: %w", err)
 		}

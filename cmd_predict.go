@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +35,9 @@ func predictCommand() *cli.Command {
 			"adjacency, threshold, dag, edges, effects: [{intervened, value, in_data, delta, observed, rows}]}:\n" +
 			"effects for every --do and every intervention of the data. A sample-pair model (A–E, --model) predicts\n" +
 			"from the observational rows and each block: {model, variables, threshold, predictions: [{intervened,\n" +
-			"value, rows, delta, adjacency, edges}], adjacency_mean, edges_mean}.\n" +
+			"value, rows, delta, adjacency, edges}], adjacency_mean, edges_mean}. The CSV is read as a stream: a\n" +
+			"sample-pair model holds the observational rows and one block at a time, a data-set model the rows\n" +
+			"as its two input tensors (8 bytes a value) besides the executor's working memory.\n" +
 			"adjacency[i][j] is the probability of the edge i -> j.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
@@ -46,6 +49,7 @@ func predictCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "do", Usage: "with --data and a data-set model: also predict the effect of do(`NAME=VALUE`) (repeatable; the variable by name or index)"},
 			&cli.BoolFlag{Name: "dag", Usage: "with a data-set model: keep the listed edges acyclic (greedy, most probable first)"},
 			&cli.StringFlag{Name: "format", Value: draw.Formats[0], Usage: "output: " + strings.Join(draw.Formats, ", ") + " (csv: the listed edges; dot, svg: a picture of the graph)"},
+			maxModelSizeFlag(),
 			&cli.StringFlag{Name: "truth", Usage: "with --format dot|svg: colour found, extra and missed edges against this adjacency `FILE` (default: the adjacency.csv beside --data)"},
 		},
 		Action: runPredict,
@@ -70,7 +74,7 @@ func runPredict(c *cli.Context) error {
 	)
 	switch path := c.String("model"); {
 	case path != "":
-		m, err = onnxrt.Load(path)
+		m, err = loadModelFile(c, path)
 	case data != "":
 		m, err = onnxrt.LoadBytes(models.DataSetName, models.DataSet())
 	default:
@@ -153,32 +157,69 @@ func predictRequest(c *cli.Context, m *onnxrt.Model, input string, threshold flo
 	return res, nil
 }
 
+// openData opens a --data file (tests watch the reading through it).
+var openData = func(path string) (io.ReadCloser, error) { return os.Open(path) }
+
+// predictData predicts from the data set at path (a data.csv or a graph
+// directory holding one), reading it as a stream: a sample-pair model
+// holds the observational rows and one block at a time
+// (api.PredictDatasetCSV), a data-set model the whole data set as its two
+// input tensors (api.PredictDataCSV).
 func predictData(c *cli.Context, m *onnxrt.Model, path string, threshold float64, dos []api.Do, dag bool) (any, error) {
 	ctx := c.Context
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		if _, err := os.Stat(filepath.Join(path, "data.csv")); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(path, scm.DataFile)); errors.Is(err, fs.ErrNotExist) {
 			hint := ""
-			if _, err := os.Stat(filepath.Join(path, scm.GraphDirName(0), "data.csv")); err == nil {
+			if _, err := os.Stat(filepath.Join(path, scm.GraphDirName(0), scm.DataFile)); err == nil {
 				hint = fmt.Sprintf(" (it looks like a `causeway scm --out` directory: give one graph, e.g. %s)", filepath.Join(path, scm.GraphDirName(0)))
 			}
 			return nil, fmt.Errorf("--data %s: no data.csv in this directory%s", path, hint)
 		}
 	}
-	d, err := scm.LoadDataset(path)
+	file, err := scm.DataPath(path)
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
 	if m.DataSet() {
-		res, err := api.PredictData(ctx, m, &api.DataRequest{Data: api.FromDataset(d), Do: dos, Threshold: &threshold, DAG: dag})
+		f, err := openData(file)
 		if err != nil {
-			return nil, fmt.Errorf("--data %s: %w", path, err)
+			return nil, fmt.Errorf("--data: %w", err)
 		}
-		writeDataSummary(c.App.ErrWriter, res, d)
+		defer f.Close()
+		res, st, err := api.PredictDataCSV(ctx, m, bufio.NewReaderSize(f, 64<<10), dos, threshold, dag)
+		if err != nil {
+			return nil, fmt.Errorf("--data %s: %w", file, err)
+		}
+		var adj []float32
+		if p := scm.AdjacencyBeside(file); p != "" {
+			if adj, err = scm.LoadAdjacency(p, res.Variables); err != nil {
+				return nil, fmt.Errorf("--data: %w", err)
+			}
+		}
+		writeDataSummary(c.App.ErrWriter, res, st, adj)
 		return res, nil
 	}
-	res, err := api.PredictDataset(ctx, m, d, threshold)
+	st, err := os.Stat(file)
 	if err != nil {
-		return nil, fmt.Errorf("--data %s: %w", path, err)
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	opened := 0
+	open := func() (io.ReadCloser, error) {
+		if opened++; opened > 1 && !st.Mode().IsRegular() {
+			return nil, errors.New("an observational row comes after an interventional block, so the blocks must be read a second time, and this is not a regular file: put the observational rows first")
+		}
+		f, err := openData(file)
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{bufio.NewReaderSize(f, 64<<10), f}, nil
+	}
+	res, _, err := api.PredictDatasetCSV(ctx, m, open, threshold)
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", file, err)
 	}
 	return res, nil
 }

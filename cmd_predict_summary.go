@@ -7,28 +7,24 @@ import (
 
 	"causeway/api"
 	"causeway/metrics"
-	"causeway/scm"
 )
 
 // writeDataSummary prints a short human summary of a data-set prediction:
-// what was read, the edges found and, when the data set has its true
-// adjacency (adjacency.csv beside data.csv), the scores against it.
-func writeDataSummary(w io.Writer, res *api.DataResponse, d *scm.Dataset) {
+// what was read (st), the edges found and, when the data set has its true
+// adjacency adj (adjacency.csv beside data.csv; nil when there is none),
+// the scores against it.
+func writeDataSummary(w io.Writer, res *api.DataResponse, st api.CSVStats, adj []float32) {
 	if w == nil {
 		return
 	}
-	n := d.N()
-	rows := d.ObsRows()
-	for _, b := range d.Blocks {
-		rows += b.Rows(n)
-	}
+	n := len(res.Variables)
 	fmt.Fprintf(w, "%s: %d variables, %d rows (%d observational, %d interventional blocks); %d edges above %.2g",
-		res.Model, n, rows, d.ObsRows(), len(d.Blocks), len(res.Edges), res.Threshold)
+		res.Model, n, st.Rows, st.ObsRows, st.Blocks, len(res.Edges), res.Threshold)
 	if res.DAG {
 		fmt.Fprint(w, " (acyclic)")
 	}
 	fmt.Fprintln(w)
-	if d.Adj == nil {
+	if adj == nil {
 		return
 	}
 	probs := make([]float32, n*n)
@@ -37,7 +33,7 @@ func writeDataSummary(w io.Writer, res *api.DataResponse, d *scm.Dataset) {
 	}
 	truth := make([]bool, n*n)
 	trueEdges := 0
-	for i, v := range d.Adj {
+	for i, v := range adj {
 		truth[i] = v == 1
 		if truth[i] && i/n != i%n {
 			trueEdges++

@@ -189,6 +189,8 @@ func TestPredictCommandErrors(t *testing.T) {
 		{[]string{"--input", badJSON, "--data", ragged}, "exactly one of --input"},
 		{[]string{}, "exactly one of --input"},
 		{[]string{"--input", badJSON, "--threshold", "1.5"}, "--threshold 1.5"},
+		{[]string{"--data", ragged, "--max-model-size", "1KiB"}, "over the limit of 1 KiB (1024 bytes) (raise --max-model-size)"},
+		{[]string{"--data", ragged, "--max-model-size", "lots"}, "--max-model-size: \"lots\" is not a size"},
 	} {
 		args := append([]string{"predict", "--model", modelPath}, tc.args...)
 		if _, err := runApp(args...); err == nil || !strings.Contains(err.Error(), tc.want) {

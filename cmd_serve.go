@@ -48,8 +48,9 @@ func serveCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "serve exported models over REST: POST /predict, Open Inference Protocol v2, /models, /metrics",
 		Description: "Loads every .onnx file under --models (a model is named by its export's --name, else its file name\n" +
-			"without .onnx; files that do not load are skipped with a warning, and serve refuses to start if none\n" +
-			"loads). Without --models it serves the default models embedded in the binary (model-a, model-f).\n" +
+			"without .onnx; files that do not load, are larger than --max-model-size or take longer than\n" +
+			"--model-load-timeout to load are skipped with a warning, and serve refuses to start if none loads).\n" +
+			"Without --models it serves the default models embedded in the binary (model-a, model-f).\n" +
 			"\n" +
 			"Endpoints: POST /predict ({base_samples, int_samples, intervened_node | int_mask, target_row?, variables?,\n" +
 			"threshold?, model?} or {\"instances\": [...]}; a whole data set for a data-set model: {\"data\":\n" +
@@ -77,6 +78,8 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "tls-key", Usage: "the private key `FILE` of --tls-cert (PEM)"},
 			&cli.StringFlag{Name: "memory-limit", Value: "4GiB", Usage: "soft limit of the Go heap (as GOMEMLIMIT; the collector works harder near it), e.g. 4GiB; 0: none"},
 			&cli.StringFlag{Name: "max-work", Value: "1GiB", Usage: "largest estimated working memory of one prediction, e.g. 1GiB or 512MiB; larger requests get 413"},
+			maxModelSizeFlag(),
+			&cli.DurationFlag{Name: "model-load-timeout", Value: serve.DefaultLoadTimeout, Usage: "skip (with a warning) a model file whose load, checks and smoke run take longer than this"},
 			&cli.DurationFlag{Name: "drain", Value: 3 * time.Second, Usage: "on SIGTERM, keep answering this long with readiness already 503 before closing the listener"},
 		},
 		Action: runServe,
@@ -105,10 +108,18 @@ func runServe(c *cli.Context) error {
 		return fmt.Errorf("serve: --timeout %s: want a positive duration such as 10s", d)
 	}
 
+	loadOpts, err := modelLoadOptions(c)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if d := c.Duration("model-load-timeout"); d <= 0 {
+		return fmt.Errorf("serve: --model-load-timeout %s: want a positive duration such as 60s", d)
+	}
+
 	var models []*onnxrt.Model
 	if dir := c.String("models"); dir != "" {
 		var skipped []*serve.LoadError
-		models, skipped, err = serve.LoadDir(dir)
+		models, skipped, err = serve.LoadDirWith(dir, serve.LoadOptions{MaxFileBytes: loadOpts.MaxFileBytes, Timeout: c.Duration("model-load-timeout")})
 		for _, s := range skipped {
 			logger.Warn("skipping a model file", slog.String("path", s.Path), slog.String("error", s.Err.Error()))
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,10 @@ func TestServeCommandRefusesToStart(t *testing.T) {
 		{[]string{"--models", models, "--log-format", "xml"}, "--log-format"},
 		{[]string{"--models", models, "--addr", "256.1.1.1:99999"}, "--addr"},
 		{[]string{"--models", models, "extra"}, `unexpected argument "extra"`},
+		{[]string{"--models", models, "--max-model-size", "huge"}, "--max-model-size"},
+		{[]string{"--models", models, "--model-load-timeout", "0s"}, "--model-load-timeout 0s: want a positive duration"},
+		{[]string{"--models", models, "--max-model-size", "1KiB"}, "over the limit of 1 KiB (1024 bytes) (causeway serve --max-model-size)"},
+		{[]string{"--models", models, "--model-load-timeout", "1ns"}, "loading took longer than 1ns, so the file is skipped (causeway serve --model-load-timeout)"},
 	} {
 		out, err := runApp(append([]string{"serve"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -79,6 +84,39 @@ func TestServeCommandRefusesToStart(t *testing.T) {
 	out, err := runApp("serve", "--models", models, "--addr", "256.1.1.1:99999")
 	if err == nil || !strings.Contains(out, "skipping a model file") || !strings.Contains(out, "broken.onnx") {
 		t.Errorf("junk beside a model: %v\n%s", err, out)
+	}
+}
+
+// TestServeCommandMaxModelSize: a model file over --max-model-size is
+// skipped with a warning naming the file, the limit and the flag, and
+// serve starts with the model under the limit.
+func TestServeCommandMaxModelSize(t *testing.T) {
+	dir := t.TempDir()
+	small := writeTestModel(t, dir, model.VariantA, 10)
+	big := writeTestModel(t, dir, model.VariantD, 40)
+	ss, err := os.Stat(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := os.Stat(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bs.Size() <= ss.Size() {
+		t.Fatalf("%s has %d bytes, %s %d: want the second larger", small, ss.Size(), big, bs.Size())
+	}
+	limit := fmt.Sprint(ss.Size())
+	out, err := runApp("serve", "--models", dir, "--max-model-size", limit, "--addr", "256.1.1.1:99999")
+	if err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Fatalf("serve stopped with %v, want it to get as far as the bad --addr\n%s", err, out)
+	}
+	for _, want := range []string{"skipping a model file", big, "over the limit of " + limit + " bytes", "--max-model-size"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "skipping") != 1 {
+		t.Errorf("the small model was skipped too:\n%s", out)
 	}
 }
 

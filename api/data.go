@@ -276,12 +276,21 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 	if err != nil {
 		return nil, err
 	}
-	n, rows := len(labels), len(r.Data.Rows)
-	if len(r.Do) > MaxDo {
-		return nil, fieldErr("do", "%d interventions: ask for at most %d per request", len(r.Do), MaxDo)
+	return predictData(ctx, m, samples, intervened, labels, r.Do, threshold, r.DAG)
+}
+
+// predictData is PredictData on the data-set contract's tensors samples
+// and intervened [R·N] over the variables labels, already checked. Beyond
+// them it holds sums for the effects it answers (at most MaxDo +
+// MaxDataEffects) and the set of the data's distinct interventions.
+func predictData(ctx context.Context, m *onnxrt.Model, samples, intervened []float32, labels []string, dos []Do, threshold float64, dag bool) (*DataResponse, error) {
+	n := len(labels)
+	rows := len(samples) / n
+	if len(dos) > MaxDo {
+		return nil, fieldErr("do", "%d interventions: ask for at most %d per request", len(dos), MaxDo)
 	}
 	var qs []query
-	for i, do := range r.Do {
+	for i, do := range dos {
 		j, err := resolveNode(do.Variable, labels)
 		if err != nil {
 			return nil, fieldErr(fmt.Sprintf("do[%d].variable", i), "%s", err)
@@ -292,7 +301,9 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 		qs = append(qs, query{j, float32(do.Value)})
 	}
 	// The data's own interventions: rows with exactly one intervened
-	// variable, grouped by (variable, value).
+	// variable, grouped by (variable, value). Sums are kept for the
+	// answered ones only.
+	distinct := map[query]bool{}
 	observed := map[query][]float64{}
 	counts := map[query]int{}
 	obsSum, obsRows := make([]float64, n), 0
@@ -317,19 +328,27 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 			}
 		case 1:
 			q := query{k, row[k]}
-			if _, ok := observed[q]; !ok {
-				observed[q] = make([]float64, n)
+			if !distinct[q] {
+				distinct[q] = true
 				switch {
 				case asked[q]:
-				case len(observed) > MaxDataEffects:
+				case len(distinct) > MaxDataEffects:
 					omitted++ // its rows still inform the graph
 				default:
 					qs = append(qs, q)
 					asked[q] = true
 				}
 			}
+			if !asked[q] {
+				continue
+			}
+			sum := observed[q]
+			if sum == nil {
+				sum = make([]float64, n)
+				observed[q] = sum
+			}
 			for j, v := range row {
-				observed[q][j] += float64(v)
+				sum[j] += float64(v)
 			}
 			counts[q]++
 		}
@@ -349,8 +368,8 @@ func PredictData(ctx context.Context, m *onnxrt.Model, r *DataRequest) (*DataRes
 		return nil, err
 	}
 	adj := Probabilities(out.AdjLogits, n)
-	resp := &DataResponse{Model: m.Name(), Variables: labels, Adjacency: adj, Threshold: threshold, DAG: r.DAG, Effects: []Effect{}, EffectsOmitted: omitted}
-	if r.DAG {
+	resp := &DataResponse{Model: m.Name(), Variables: labels, Adjacency: adj, Threshold: threshold, DAG: dag, Effects: []Effect{}, EffectsOmitted: omitted}
+	if dag {
 		resp.Edges = AcyclicEdges(adj, labels, threshold)
 	} else {
 		resp.Edges = Edges(adj, labels, threshold)

@@ -1,6 +1,9 @@
 package onnxrt
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +145,93 @@ func TestLoadRefusesSpecialFiles(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: Load still blocked after 10 s", p)
 		}
+	}
+}
+
+// TestLoadContextLimits: LoadContext refuses a file over
+// LoadOptions.MaxFileBytes with ErrFileTooLarge and the limit in the
+// message, loads one exactly at the limit, and stops with the context's
+// error when the context has ended.
+func TestLoadContextLimits(t *testing.T) {
+	c := modeltest.SmallConfig(model.VariantA, false)
+	p, err := model.Init(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := export.Build(c, p, export.Metadata{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "small.onnx")
+	if err := export.WriteFile(path, mp); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := st.Size()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithTimeout(context.Background(), -time.Second)
+	defer cancel2()
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		limit   int64
+		wantErr error  // nil: the model loads
+		want    string // in the error
+	}{
+		{"default limit", context.Background(), 0, nil, ""},
+		{"exactly at the limit", context.Background(), size, nil, ""},
+		{"one byte over", context.Background(), size - 1, ErrFileTooLarge, fmt.Sprintf("has %d bytes, over the limit of %d bytes", size, size-1)},
+		{"KiB limit", context.Background(), 1 << 10, ErrFileTooLarge, "over the limit of 1 KiB (1024 bytes)"},
+		{"cancelled", cancelled, 0, context.Canceled, "load stopped before parsing"},
+		{"deadline passed", expired, 0, context.DeadlineExceeded, "load stopped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := LoadContext(tc.ctx, path, LoadOptions{MaxFileBytes: tc.limit})
+			if tc.wantErr == nil {
+				if err != nil || m.MaxNodes() != c.MaxNodes {
+					t.Fatalf("load: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %v; want one wrapping %v, naming %s and containing %q", err, tc.wantErr, path, tc.want)
+			}
+		})
+	}
+}
+
+// TestSmokeRunStopsWithContext: a context that ends during a load stops
+// the smoke run between nodes (the load does not run on to its end).
+func TestSmokeRunStopsWithContext(t *testing.T) {
+	b, err := export.Marshal(func() *onnx.ModelProto {
+		c := modeltest.SmallConfig(model.VariantA, false)
+		p, err := model.Init(c, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := export.Build(c, p, export.Metadata{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mp
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("m", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.smokeTest(ctx); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped before node") {
+		t.Fatalf("smoke run with an ended context: %v, want it stopped before a node", err)
+	}
+	if err := m.smokeTest(context.Background()); err != nil {
+		t.Fatalf("smoke run: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ func TestDataSetParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		unfused, err := loadBytes("f", b, false)
+		unfused, err := loadBytes(context.Background(), "f", b, false)
 		if err != nil {
 			t.Fatal(err)
 		}

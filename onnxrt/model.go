@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -41,13 +42,46 @@ type Outputs struct {
 
 // Load reads and compiles the .onnx file at path. The model's name is the
 // name recorded in its metadata, else the file's base name without
-// extension.
+// extension. It is LoadContext with no deadline and the default options.
 func Load(path string) (*Model, error) {
-	b, err := readModelFile(path)
+	return LoadContext(context.Background(), path, LoadOptions{})
+}
+
+// MaxFileBytes is the default bound on the size of a model file Load reads
+// (LoadOptions.MaxFileBytes; causeway's exports are 1–15 MB).
+const MaxFileBytes = 1 << 30
+
+// LoadOptions tune LoadContext.
+type LoadOptions struct {
+	// MaxFileBytes bounds the size of the model file; a larger one is
+	// refused before it is read, with an error wrapping ErrFileTooLarge.
+	// Zero means MaxFileBytes (1 GiB).
+	MaxFileBytes int64
+}
+
+// ErrFileTooLarge is wrapped by the error of a load refused because the
+// file is larger than LoadOptions.MaxFileBytes (callers add the flag that
+// raises the bound).
+var ErrFileTooLarge = errors.New("model file too large")
+
+// LoadContext is Load with options that gives up when ctx ends. It looks
+// at ctx between the phases of a load (read, protobuf parse, contract and
+// parameter checks, compilation, packing) and before every node of the
+// smoke run (see RunContext), and then returns an error wrapping
+// ctx.Err(). A single phase cannot be interrupted: the protobuf parse of
+// gonnx in particular runs to its end, but its work is linear in the
+// file's size, which MaxFileBytes bounds (8 ms for a 14 MB export), so an
+// abandoned load stops soon after its deadline instead of working on.
+func LoadContext(ctx context.Context, path string, opts LoadOptions) (*Model, error) {
+	limit := opts.MaxFileBytes
+	if limit <= 0 {
+		limit = MaxFileBytes
+	}
+	b, err := readModelFile(path, limit)
 	if err != nil {
 		return nil, fmt.Errorf("onnxrt: %w", err)
 	}
-	m, err := loadBytes("", b, true)
+	m, err := loadBytes(ctx, "", b, true)
 	if err != nil {
 		return nil, fmt.Errorf("onnxrt: %s: %w", path, err)
 	}
@@ -57,15 +91,11 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
-// MaxFileBytes bounds the size of a model file Load reads (causeway's
-// exports are 1–10 MB).
-const MaxFileBytes = 1 << 30
-
 // readModelFile reads a model file: a regular file (a symbolic link is
-// followed) of at most MaxFileBytes. A FIFO, a device (/dev/zero) or a
+// followed) of at most limit bytes. A FIFO, a device (/dev/zero) or a
 // directory is refused before it is opened, so it can neither block nor
 // stream without end.
-func readModelFile(path string) ([]byte, error) {
+func readModelFile(path string, limit int64) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -73,8 +103,11 @@ func readModelFile(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s): model files must be regular files", path, st.Mode().Type())
 	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s has %d bytes, more than the %d a model file may have", path, st.Size(), MaxFileBytes)
+	tooLarge := func(size string) error {
+		return fmt.Errorf("%w: %s has %s bytes, over the limit of %s", ErrFileTooLarge, path, size, formatLimit(limit))
+	}
+	if st.Size() > limit {
+		return nil, tooLarge(strconv.FormatInt(st.Size(), 10))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -84,14 +117,28 @@ func readModelFile(path string) ([]byte, error) {
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file: model files must be regular files", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxFileBytes {
-		return nil, fmt.Errorf("%s grew beyond the %d bytes a model file may have", path, MaxFileBytes)
+	if int64(len(b)) > limit {
+		return nil, tooLarge("more than " + strconv.FormatInt(limit, 10)) // it grew while being read
 	}
 	return b, nil
+}
+
+// formatLimit formats a byte count as "1 GiB (1073741824 bytes)", or just
+// the bytes when that is no whole number of KiB, MiB or GiB.
+func formatLimit(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s (%d bytes)", n/u.size, u.name, n)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // LoadBytes compiles a model from the bytes of a .onnx file (for example
@@ -103,21 +150,25 @@ func readModelFile(path string) ([]byte, error) {
 // tensor contract (names, float32, ranks, dynamic dimensions), operators
 // outside SupportedOps, or a malformed graph.
 func LoadBytes(name string, b []byte) (*Model, error) {
-	m, err := loadBytes(name, b, true)
+	m, err := loadBytes(context.Background(), name, b, true)
 	if err != nil {
 		return nil, fmt.Errorf("onnxrt: %w", err)
 	}
 	return m, nil
 }
 
-// loadBytes parses and compiles a model; without fuse every ONNX node runs
-// its generic kernel (tests use it to exercise the unfused path).
-func loadBytes(name string, b []byte, fuse bool) (*Model, error) {
+// loadBytes parses and compiles a model, giving up when ctx ends (see
+// LoadContext); without fuse every ONNX node runs its generic kernel
+// (tests use it to exercise the unfused path).
+func loadBytes(ctx context.Context, name string, b []byte, fuse bool) (*Model, error) {
+	if err := loadPhase(ctx, "parsing"); err != nil {
+		return nil, err
+	}
 	mp, err := gonnx.ModelProtoFromBytes(b)
 	if err != nil {
 		return nil, fmt.Errorf("not an ONNX model: %w", err)
 	}
-	m, err := compile(mp, fuse)
+	m, err := compile(ctx, mp, fuse)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +183,19 @@ func loadBytes(name string, b []byte, fuse bool) (*Model, error) {
 	return m, nil
 }
 
-func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
+// loadPhase returns an error wrapping ctx.Err() if ctx has ended before
+// the named phase of a load.
+func loadPhase(ctx context.Context, phase string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("load stopped before %s: %w", phase, err)
+	}
+	return nil
+}
+
+func compile(ctx context.Context, mp *onnx.ModelProto, fuse bool) (*Model, error) {
+	if err := loadPhase(ctx, "checking the contract"); err != nil {
+		return nil, err
+	}
 	g := mp.GetGraph()
 	if g == nil {
 		return nil, errors.New("the model has no graph")
@@ -157,12 +220,21 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 	if err := checkParams(g, cfg); err != nil {
 		return nil, err
 	}
+	if err := loadPhase(ctx, "decoding the graph"); err != nil {
+		return nil, err
+	}
 	x, err := newIR(g, inputs, outputs)
 	if err != nil {
 		return nil, err
 	}
 	if fuse {
+		if err := loadPhase(ctx, "fusing"); err != nil {
+			return nil, err
+		}
 		x.fuse()
+	}
+	if err := loadPhase(ctx, "compiling the plan"); err != nil {
+		return nil, err
 	}
 	p, err := x.compile(inputs, outputs)
 	if err != nil {
@@ -170,7 +242,13 @@ func compile(mp *onnx.ModelProto, fuse bool) (*Model, error) {
 	}
 	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode())}
 	m.pool.New = func() any { return newState(p) }
-	if err := m.smokeTest(); err != nil {
+	if err := loadPhase(ctx, "the smoke run"); err != nil {
+		return nil, err
+	}
+	if err := m.smokeTest(ctx); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, fmt.Errorf("load stopped during the smoke run: %w", err)
+		}
 		return nil, fmt.Errorf("the model does not run on a tiny input (its file is inconsistent): %w", err)
 	}
 	return m, nil
@@ -212,9 +290,8 @@ func checkParams(g *onnx.GraphProto, cfg model.Config) error {
 
 // smokeTest runs the model once on a tiny input of its contract (2
 // variables; 2 samples, or 3 rows and 1 query) and checks the outputs'
-// shapes and finiteness.
-func (m *Model) smokeTest() error {
-	ctx := context.Background()
+// shapes and finiteness. It stops when ctx ends (RunContext).
+func (m *Model) smokeTest(ctx context.Context) error {
 	const n = 2
 	if m.DataSet() {
 		d := &contract.DataSet{B: 1, R: 3, N: n, Q: 1, Samples: []float32{0, 1, 1, 0, 2, 3},

@@ -1,6 +1,7 @@
 package onnxrt
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -76,7 +77,7 @@ func TestUnfused(t *testing.T) {
 		for _, eq := range []bool{false, true} {
 			c := smallConfig(v, eq)
 			p, b := exported(t, c, 21)
-			m, err := loadBytes("", b, false)
+			m, err := loadBytes(context.Background(), "", b, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -80,8 +80,53 @@ func csvField(s string) string {
 // with the offending line on ragged rows, non-numeric or non-finite values,
 // unknown intervened names, and data without observational rows. The
 // returned Dataset has no Adj (see LoadDataset) and a Report computed from
-// the values read.
+// the values read. It holds the whole file; ScanCSV reads one block at a
+// time.
 func ReadCSV(r io.Reader) (*Dataset, error) {
+	cr, err := NewCSVReader(r)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataset{Names: cr.Names()}
+	rows, err := ScanCSV(cr, func(row []float32) error {
+		d.Obs = append(d.Obs, row...)
+		return nil
+	}, func(b Block) error {
+		b.Data = append([]float32(nil), b.Data...)
+		d.Blocks = append(d.Blocks, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		return nil, ErrNoRows
+	}
+	if len(d.Obs) == 0 {
+		return nil, fmt.Errorf("read csv: no observational rows (rows with an empty %q field)", IntervenedColumn)
+	}
+	d.Report = d.report()
+	return d, nil
+}
+
+// ErrNoRows is the error of a data.csv with a header and no data rows.
+var ErrNoRows = errors.New("read csv: no data rows after the header")
+
+// CSVReader reads a data.csv (the layout of ReadCSV) one row at a time, so
+// that its caller can keep less than the whole file.
+type CSVReader struct {
+	cr    *csv.Reader
+	names []string
+	index map[string]int
+	ivCol int
+	row   []float32
+	line  int
+}
+
+// NewCSVReader reads the header of a data.csv from r, failing as ReadCSV
+// does on a header without variables or without exactly one "intervened"
+// column.
+func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -122,67 +167,107 @@ func ReadCSV(r io.Reader) (*Dataset, error) {
 	if len(names) < 2 {
 		return nil, fmt.Errorf("read csv: need at least 2 variables, header has %d", len(names))
 	}
-	n := len(names)
-	d := &Dataset{Names: names}
-	row := make([]float32, n)
-	var cur *Block
-	rows := 0
+	return &CSVReader{cr: cr, names: names, index: index, ivCol: ivCol, row: make([]float32, len(names))}, nil
+}
+
+// Names returns the variable names of the header, in column order (the
+// "intervened" column left out).
+func (r *CSVReader) Names() []string { return r.names }
+
+// Line returns the line of the row Read returned last.
+func (r *CSVReader) Line() int { return r.line }
+
+// Read returns the next data row: its values (valid until the next Read)
+// and the index of its intervened variable, or -1 for an observational
+// row. It skips blank lines and returns io.EOF after the last row; other
+// errors name the line.
+func (r *CSVReader) Read() (row []float32, node int, err error) {
+	n := len(r.names)
 	for {
-		rec, err := cr.Read()
+		rec, err := r.cr.Read()
 		if err == io.EOF {
-			break
+			return nil, 0, io.EOF
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read csv: %w", err)
+			return nil, 0, fmt.Errorf("read csv: %w", err)
 		}
-		line, _ := cr.FieldPos(0)
+		r.line, _ = r.cr.FieldPos(0)
 		if len(rec) != n+1 {
 			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 				continue // a blank line
 			}
-			return nil, fmt.Errorf("read csv: line %d has %d fields, the header has %d", line, len(rec), n+1)
+			return nil, 0, fmt.Errorf("read csv: line %d has %d fields, the header has %d", r.line, len(rec), n+1)
 		}
 		j := 0
 		for i, f := range rec {
-			if i == ivCol {
+			if i == r.ivCol {
 				continue
 			}
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return nil, fmt.Errorf("read csv: line %d, column %s: %q is not a number", line, names[j], f)
+				return nil, 0, fmt.Errorf("read csv: line %d, column %s: %q is not a number", r.line, r.names[j], f)
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("read csv: line %d, column %s: %s is not a finite float32", line, names[j], strings.TrimSpace(f))
+				return nil, 0, fmt.Errorf("read csv: line %d, column %s: %s is not a finite float32", r.line, r.names[j], strings.TrimSpace(f))
 			}
-			row[j] = float32(v)
+			r.row[j] = float32(v)
 			j++
 		}
-		rows++
-		iv := strings.TrimSpace(rec[ivCol])
+		iv := strings.TrimSpace(rec[r.ivCol])
 		if iv == "" {
-			d.Obs = append(d.Obs, row...)
-			cur = nil
+			return r.row, -1, nil
+		}
+		k, ok := r.index[iv]
+		if !ok {
+			return nil, 0, fmt.Errorf("read csv: line %d: intervened variable %q is not in the header", r.line, iv)
+		}
+		return r.row, k, nil
+	}
+}
+
+// ScanCSV reads the rest of r in one pass, calling obs with every
+// observational row and block with every interventional block (consecutive
+// rows with the same intervened variable and the same value of it, as
+// ReadCSV groups them) once its last row is read, in file order. The
+// slices it passes are reused after the call returns: it holds one block
+// at a time. It returns the number of data rows read, and stops at the
+// first error, of r or of a callback.
+func ScanCSV(r *CSVReader, obs func(row []float32) error, block func(b Block) error) (rows int, err error) {
+	var cur Block
+	open := false // cur holds rows
+	flush := func() error {
+		if !open {
+			return nil
+		}
+		open = false
+		return block(cur)
+	}
+	for {
+		row, k, err := r.Read()
+		if err == io.EOF {
+			return rows, flush()
+		}
+		if err != nil {
+			return rows, err
+		}
+		rows++
+		if k < 0 {
+			if err := flush(); err != nil {
+				return rows, err
+			}
+			if err := obs(row); err != nil {
+				return rows, err
+			}
 			continue
 		}
-		k, ok := index[iv]
-		if !ok {
-			return nil, fmt.Errorf("read csv: line %d: intervened variable %q is not in the header", line, iv)
-		}
-		v := float64(row[k])
-		if cur == nil || cur.Node != k || cur.Value != v {
-			d.Blocks = append(d.Blocks, Block{Node: k, Value: v})
-			cur = &d.Blocks[len(d.Blocks)-1]
+		if v := float64(row[k]); !open || cur.Node != k || cur.Value != v {
+			if err := flush(); err != nil {
+				return rows, err
+			}
+			cur, open = Block{Node: k, Value: v, Data: cur.Data[:0]}, true
 		}
 		cur.Data = append(cur.Data, row...)
 	}
-	if rows == 0 {
-		return nil, errors.New("read csv: no data rows after the header")
-	}
-	if len(d.Obs) == 0 {
-		return nil, fmt.Errorf("read csv: no observational rows (rows with an empty %q field)", IntervenedColumn)
-	}
-	d.Report = d.report()
-	return d, nil
 }
 
 // ReadAdjacency reads an adjacency.csv written for the variables names: a
@@ -233,11 +318,9 @@ func ReadAdjacency(r io.Reader, names []string) ([]float32, error) {
 // beside data.csv it is read into Adj (otherwise Adj is nil), and when
 // scm.json is, it sets Config, Seed and Index (Graph stays nil).
 func LoadDataset(path string) (*Dataset, error) {
-	dataPath := path
-	if st, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("load dataset: %w", err)
-	} else if st.IsDir() {
-		dataPath = filepath.Join(path, "data.csv")
+	dataPath, err := DataPath(path)
+	if err != nil {
+		return nil, err
 	}
 	d, err := readFile(dataPath, ReadCSV)
 	if err != nil {
@@ -257,6 +340,19 @@ func LoadDataset(path string) (*Dataset, error) {
 		}
 	}
 	return d, nil
+}
+
+// DataPath returns the data.csv of a data set: path itself, or the
+// DataFile in it when path is a graph directory.
+func DataPath(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("load dataset: %w", err)
+	}
+	if st.IsDir() {
+		return filepath.Join(path, DataFile), nil
+	}
+	return path, nil
 }
 
 // LoadAdjacency reads an adjacency.csv file (see ReadAdjacency) over the

@@ -2,6 +2,8 @@ package scm
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -160,5 +162,52 @@ func TestLoadDataset(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, DataFile), []byte("x0,x1,intervened\n1,2,x9\n"), 0o644)
 	if _, err := LoadDataset(dir); err == nil || !strings.Contains(err.Error(), DataFile) || !strings.Contains(err.Error(), "x9") {
 		t.Errorf("bad data.csv: %v", err)
+	}
+}
+
+// TestScanCSV: ScanCSV hands over the rows in file order, each block once
+// its last row is read and grouped as ReadCSV groups them, in a buffer it
+// reuses; a callback's error stops the scan.
+func TestScanCSV(t *testing.T) {
+	in := "intervened,a,b\n,1,2\nb,0.5,7\nb,0.25,7\nb,0.5,8\n\n,3,4\na,9,1\na,8,1\n"
+	cr, err := NewCSVReader(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cr.Names(), []string{"a", "b"}) {
+		t.Fatalf("names %v", cr.Names())
+	}
+	var events []string
+	var buffers []*float32
+	rows, err := ScanCSV(cr, func(row []float32) error {
+		events = append(events, fmt.Sprint("obs ", row))
+		return nil
+	}, func(b Block) error {
+		events = append(events, fmt.Sprintf("do(%d=%g) %v", b.Node, b.Value, b.Data))
+		buffers = append(buffers, &b.Data[:1][0])
+		return nil
+	})
+	if err != nil || rows != 7 {
+		t.Fatalf("rows %d, %v", rows, err)
+	}
+	want := []string{"obs [1 2]", "do(1=7) [0.5 7 0.25 7]", "do(1=8) [0.5 8]", "obs [3 4]", "do(0=9) [9 1]", "do(0=8) [8 1]"}
+	if !reflect.DeepEqual(events, want) {
+		t.Errorf("events %q\nwant %q", events, want)
+	}
+	for i, p := range buffers {
+		if p != buffers[0] {
+			t.Errorf("block %d came in a new buffer: ScanCSV should reuse one", i)
+		}
+	}
+
+	cr, _ = NewCSVReader(strings.NewReader(in))
+	stop := errors.New("stop")
+	blocks := 0
+	if _, err := ScanCSV(cr, func([]float32) error { return nil }, func(Block) error { blocks++; return stop }); err != stop || blocks != 1 {
+		t.Errorf("a callback's error: %v after %d blocks, want it returned after 1", err, blocks)
+	}
+	cr, _ = NewCSVReader(strings.NewReader("a,b,intervened\n1,2,\n1,x,\n"))
+	if _, err := ScanCSV(cr, func([]float32) error { return nil }, func(Block) error { return nil }); err == nil || !strings.Contains(err.Error(), `line 3, column b: "x" is not a number`) {
+		t.Errorf("bad value: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -189,15 +191,49 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// LoadDir loads every .onnx file under dir (recursively, so a Triton model
-// repository written by causeway export --triton-repo works too), two at a
-// time. Each file is checked against the tensor contract (onnxrt.Load); a
-// model is named by its metadata (causeway export --name) or else its file
-// name without extension. Files that fail to load, and later files whose
-// model name repeats an earlier one, are returned as skipped. LoadDir
+// DefaultLoadTimeout is the default bound on loading one model file
+// (LoadOptions.Timeout).
+const DefaultLoadTimeout = 60 * time.Second
+
+// LoadOptions bound LoadDirWith's work on each model file.
+type LoadOptions struct {
+	// MaxFileBytes bounds each file's size (onnxrt.LoadOptions; 0 means
+	// onnxrt.MaxFileBytes, 1 GiB); a larger file is skipped.
+	MaxFileBytes int64
+	// Timeout bounds the load of one file: read, parse, checks and the
+	// smoke run (0 means DefaultLoadTimeout). A file that takes longer is
+	// skipped and the others still load.
+	Timeout time.Duration
+}
+
+// loadFile loads one model file; tests replace it to stand in for a slow
+// load.
+var loadFile = onnxrt.LoadContext
+
+// LoadDir is LoadDirWith with the default options.
+func LoadDir(dir string) (models []*onnxrt.Model, skipped []*LoadError, err error) {
+	return LoadDirWith(dir, LoadOptions{})
+}
+
+// LoadDirWith loads every .onnx file under dir (recursively, so a Triton
+// model repository written by causeway export --triton-repo works too),
+// two at a time. Each file is checked against the tensor contract
+// (onnxrt.LoadContext); a model is named by its metadata (causeway export
+// --name) or else its file name without extension. Files that fail to
+// load (too large, not a regular file, malformed, inconsistent, slower
+// than opts.Timeout, or panicking in the loader), and later files whose
+// model name repeats an earlier one, are returned as skipped. LoadDirWith
 // fails if dir cannot be read or no model loads; its error then lists why
 // each file failed.
-func LoadDir(dir string) (models []*onnxrt.Model, skipped []*LoadError, err error) {
+//
+// A load that times out is abandoned: its context ends, which stops it at
+// the next phase or node of its smoke run (onnxrt.LoadContext), so it does
+// not keep a core busy for long; only gonnx's protobuf parse, bounded by
+// opts.MaxFileBytes, cannot be interrupted.
+func LoadDirWith(dir string, opts LoadOptions) (models []*onnxrt.Model, skipped []*LoadError, err error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultLoadTimeout
+	}
 	var paths []string
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -227,7 +263,7 @@ func LoadDir(dir string) (models []*onnxrt.Model, skipped []*LoadError, err erro
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				loaded[i], errs[i] = onnxrt.Load(paths[i])
+				loaded[i], errs[i] = loadWithTimeout(paths[i], opts)
 			}
 		}()
 	}
@@ -262,4 +298,48 @@ func LoadDir(dir string) (models []*onnxrt.Model, skipped []*LoadError, err erro
 		return nil, skipped, fmt.Errorf("serve: no model under %s loads:\n%w", dir, errors.Join(msgs...))
 	}
 	return models, skipped, nil
+}
+
+// loadWithTimeout loads one file within opts.Timeout, on a goroutine of
+// its own so that a load that overruns can be abandoned; a panic in the
+// loader is returned as an error (one crafted file must not take the
+// server down).
+func loadWithTimeout(path string, opts LoadOptions) (*onnxrt.Model, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+	defer cancel()
+	type result struct {
+		m   *onnxrt.Model
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if v := recover(); v != nil {
+				r = result{err: fmt.Errorf("the loader panicked on this file: %v", v)}
+			}
+			done <- r
+		}()
+		r.m, r.err = loadFile(ctx, path, onnxrt.LoadOptions{MaxFileBytes: opts.MaxFileBytes})
+	}()
+	timedOut := func() error {
+		return fmt.Errorf("loading took longer than %s, so the file is skipped (causeway serve --model-load-timeout)", opts.Timeout)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		select {
+		case r = <-done: // it finished just in time
+		default:
+			return nil, timedOut()
+		}
+	}
+	if r.err != nil && ctx.Err() != nil && errors.Is(r.err, ctx.Err()) {
+		return nil, timedOut()
+	}
+	if errors.Is(r.err, onnxrt.ErrFileTooLarge) {
+		return nil, fmt.Errorf("%w (causeway serve --max-model-size)", r.err)
+	}
+	return r.m, r.err
 }

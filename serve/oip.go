@@ -44,8 +44,10 @@ type InferInput struct {
 	// extension); others are accepted and ignored.
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 	// Data are the elements in row-major order; in JSON a flat array of
-	// numbers or nested arrays (which are flattened). Absent when the
-	// tensor comes as binary data (binary_data_size in Parameters).
+	// numbers, or arrays nested exactly to Shape (which are flattened; a
+	// ragged, too deep or too shallow nesting is refused, naming the
+	// index). Absent when the tensor comes as binary data
+	// (binary_data_size in Parameters).
 	Data []float64 `json:"data"`
 
 	binary []float32 // the tensor's binary data, decoded
@@ -105,7 +107,7 @@ func fastInfer(body []byte) (*InferRequest, bool) {
 			r.Inputs = make([]InferInput, 0, 4)
 			return p.Array(func() bool {
 				r.Inputs = append(r.Inputs, InferInput{})
-				return scanInferInput(p, &r.Inputs[len(r.Inputs)-1])
+				return scanInferInput(p, body, &r.Inputs[len(r.Inputs)-1])
 			})
 		case "outputs":
 			r.Outputs = make([]InferRequestedOutput, 0, 2)
@@ -135,8 +137,9 @@ func fastInfer(body []byte) (*InferRequest, bool) {
 	return r, true
 }
 
-func scanInferInput(p *jsonscan.Scanner, in *InferInput) bool {
-	return p.Object(func(key []byte) bool {
+func scanInferInput(p *jsonscan.Scanner, body []byte, in *InferInput) bool {
+	var nested []byte // the data, when it nests arrays
+	ok := p.Object(func(key []byte) bool {
 		switch string(key) {
 		case "name":
 			s, ok := p.Str()
@@ -162,12 +165,19 @@ func scanInferInput(p *jsonscan.Scanner, in *InferInput) bool {
 			in.Parameters = bytes.Clone(raw)
 			return ok
 		case "data":
-			var ok bool
-			in.Data, ok = p.Flatten(nil)
+			start := p.Pos()
+			data, isNested, ok := p.FlattenNested(nil)
+			if isNested {
+				nested = body[start:p.Pos()]
+			}
+			in.Data = data
 			return ok
 		}
 		return false
 	})
+	// Nested data must have the declared shape; on a departure the slow
+	// path says where.
+	return ok && (nested == nil || jsonscan.CheckNesting(nested, in.Shape) == nil)
 }
 
 // inferWire is InferRequest with the tensor data left raw, for
@@ -223,14 +233,28 @@ func slowInfer(body []byte) (*InferRequest, error) {
 			continue
 		}
 		p := jsonscan.New(in.Data)
-		data, ok := p.Flatten(nil)
+		data, nested, ok := p.FlattenNested(nil)
 		if !ok || !p.End() {
 			return nil, fieldError(fmt.Sprintf("inputs[%d].data", i),
 				"element %d is not a number in the float64 range; data is an array of numbers, flat (row-major) or nested", len(data))
 		}
+		if nested {
+			if e := jsonscan.CheckNesting(in.Data, in.Shape); e != nil {
+				return nil, fieldError(fmt.Sprintf("inputs[%d].data%s", i, e.Index()), "%s %s", tensorName(in.Name, i), e)
+			}
+		}
 		r.Inputs[i].Data = data
 	}
 	return r, nil
+}
+
+// tensorName names input i in an error: its name, or "input i" when it
+// has none.
+func tensorName(name string, i int) string {
+	if name == "" {
+		return fmt.Sprintf("input %d", i)
+	}
+	return name
 }
 
 func jsonType(goType string) string {

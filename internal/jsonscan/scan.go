@@ -306,11 +306,23 @@ func (p *Scanner) Array(elem func() bool) bool {
 }
 
 // Flatten reads an array of numbers or of nested arrays, appending the
-// numbers to dst in order. dst is non-nil on success.
-func (p *Scanner) Flatten(dst []float64) ([]float64, bool) { return p.flatten(dst, 0) }
+// numbers to dst in order. dst is non-nil on success. It does not check
+// how the arrays nest (see FlattenNested and CheckNesting).
+func (p *Scanner) Flatten(dst []float64) ([]float64, bool) {
+	var nested bool
+	return p.flatten(dst, 0, &nested)
+}
 
-// flatten is Flatten at nesting depth.
-func (p *Scanner) flatten(dst []float64, depth int) ([]float64, bool) {
+// FlattenNested is Flatten that also reports whether the array held any
+// array, that is whether CheckNesting has a nesting to check.
+func (p *Scanner) FlattenNested(dst []float64) (out []float64, nested, ok bool) {
+	out, ok = p.flatten(dst, 0, &nested)
+	return out, nested, ok
+}
+
+// flatten is Flatten at nesting depth; it sets *nested on meeting an
+// inner array.
+func (p *Scanner) flatten(dst []float64, depth int, nested *bool) ([]float64, bool) {
 	if depth > maxDepth || !p.Consume('[') {
 		return nil, false
 	}
@@ -323,7 +335,8 @@ func (p *Scanner) flatten(dst []float64, depth int) ([]float64, bool) {
 	for {
 		var ok bool
 		if p.Peek() == '[' {
-			dst, ok = p.flatten(dst, depth+1)
+			*nested = true
+			dst, ok = p.flatten(dst, depth+1, nested)
 		} else {
 			var v float64
 			if v, ok = p.Float(); ok {
