@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"causeway/internal/simd"
 	"math"
 	"runtime"
 	"sync"
@@ -101,6 +102,40 @@ func geluSlice(x, y, d []float32) {
 // activation and dropout.
 func geluDropSlice(x, m, y, d []float32) { geluBoth(x, m, y, d) }
 
+// geluBothVector is geluBoth on the AVX2 kernel: the last len(x)%8
+// elements go through it too, padded, so that every element's bits are the
+// same wherever a slice boundary falls (the trainer splits activations
+// across goroutines by GOMAXPROCS).
+func geluBothVector(x, m, y, d []float32) {
+	i := simd.GELUBoth(y, d, x, m)
+	if i == len(x) {
+		return
+	}
+	var xs, ms, ys, ds [8]float32
+	n := copy(xs[:], x[i:])
+	var mp []float32
+	if m != nil {
+		copy(ms[:], m[i:])
+		mp = ms[:]
+	}
+	simd.GELUBoth(ys[:], ds[:], xs[:], mp)
+	copy(y[i:], ys[:n])
+	copy(d[i:], ds[:n])
+}
+
+// geluForwardVector is geluForward on the AVX2 kernel, the tail padded as
+// in geluBothVector.
+func geluForwardVector(x, y []float32) {
+	i := simd.GELU(y, x)
+	if i == len(x) {
+		return
+	}
+	var xs, ys [8]float32
+	n := copy(xs[:], x[i:])
+	simd.GELU(ys[:], xs[:])
+	copy(y[i:], ys[:n])
+}
+
 // geluForward is the forward-only kernel. The loops below are geluExact
 // inlined by hand and unrolled by four: the table lookups and Horner chains
 // of neighbouring elements are independent, and this code is a large part
@@ -108,6 +143,10 @@ func geluDropSlice(x, m, y, d []float32) { geluBoth(x, m, y, d) }
 func geluForward(x, y []float32) {
 	tab := geluTable
 	y = y[:len(x)]
+	if simd.Enabled() {
+		geluForwardVector(x, y)
+		return
+	}
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		xs, ys := (*[4]float32)(x[i:i+4]), (*[4]float32)(y[i:i+4])
@@ -142,6 +181,10 @@ func geluBoth(x, m, y, d []float32) {
 	y, d = y[:len(x)], d[:len(x)]
 	if m != nil {
 		m = m[:len(x)]
+	}
+	if simd.Enabled() {
+		geluBothVector(x, m, y, d)
+		return
 	}
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"causeway/internal/simd"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -42,17 +43,24 @@ func TestGELUAccuracy(t *testing.T) {
 			}
 			continue
 		}
-		gy, gd := geluExact(x)
-		if float32(gy) != y[i] || float32(gd) != d[i] {
-			t.Fatalf("geluSlice and geluExact disagree at %g", x)
+		if gy, gd := geluExact(x); !simd.Enabled() && (float32(gy) != y[i] || float32(gd) != d[i]) {
+			t.Fatalf("geluSlice and geluExact disagree at %g", x) // the scalar path is geluExact
 		}
 		// float32 output: allow its rounding plus 1e-7 of the function's scale
 		worstY = math.Max(worstY, math.Abs(float64(y[i])-wantY)/math.Max(1, math.Abs(x)))
 		worstD = math.Max(worstD, math.Abs(float64(d[i])-wantD))
 	}
 	t.Logf("worst |GELU − x·Φ(x)|/max(1,|x|) %.3g, worst derivative error %.3g", worstY, worstD)
-	if worstY > 2e-7 || worstD > 2e-7 {
-		t.Errorf("GELU error %.3g, derivative error %.3g: want ≤ 2e-7", worstY, worstD)
+	// The scalar table path is within 2e-7; the AVX2 path (the erf of
+	// simd.GELU, whose rational approximation is good to about 1e-6, and
+	// exp for φ) within 1e-6, ample beside float32's 6e-8 relative rounding
+	// of the activations themselves.
+	limit := 2e-7
+	if simd.Enabled() {
+		limit = 1e-6
+	}
+	if worstY > limit || worstD > limit {
+		t.Errorf("GELU error %.3g, derivative error %.3g: want ≤ %g", worstY, worstD, limit)
 	}
 }
 

@@ -21,6 +21,14 @@ const (
 	// read from memory once per mBlock rows (measured: 480 beats 120 and
 	// 240 by 5–10% on the trainer's shapes, 960 gains nothing more).
 	mBlock = 480
+	// groupPanels is how many panels of op(b) are packed at once: a
+	// 256-column block of kBlock rows (256 KiB) stays in L2 beside the
+	// rows of a while they all go by.
+	groupPanels = 16
+	// packATPanels is how many panels a worker must have for packing aᵀ
+	// to pay (A bwd xᵀ·g, 128 panels: 89 against 76 GFLOP/s; Model F's
+	// 8 panels: 59 against 67).
+	packATPanels = 16
 	// parallelFlops is the size (2·m·n·k) from which MulParallel splits a
 	// product across goroutines.
 	parallelFlops = 1 << 21
@@ -257,68 +265,94 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 	plans := plansOf(path)
 	var bb []float32
 	if ob.packed == nil {
-		bbuf := getBuf((p1 - p0) * kBlock * PanelWidth)
+		bbuf := getBuf(min(p1-p0, groupPanels) * kBlock * PanelWidth)
 		defer putBuf(bbuf)
 		bb = *bbuf
 	}
 	var pad [12 * kBlock]float32 // a short micro-panel, packed
+	var packed []float32         // aᵀ's micro-panels for one block of rows
+	if transA && p1-p0 >= packATPanels {
+		abuf := getBuf(mBlock * kBlock)
+		defer putBuf(abuf)
+		packed = *abuf
+	}
 	var tile [12 * PanelWidth]float32
 	for k0 := 0; k0 < k; k0 += kBlock {
 		kb := min(kBlock, k-k0)
-		if ob.packed == nil {
-			packBRange(bb, ob.trans, k0, kb, p0, p1, n, ob.alpha, ob.raw, ob.ldb)
-		}
 		accumulate := 0
 		if acc || k0 > 0 {
 			accumulate = 1
 		}
-		for ib := i0; ib < i1; ib += mBlock {
-			rows := min(mBlock, i1-ib)
-			plan := plans[rows]
-			for p := p0; p < p1; p++ {
-				var bp []float32
-				if ob.packed != nil {
-					bp = ob.packed[(p*k+k0)*PanelWidth : (p*k+k0+kb)*PanelWidth]
-				} else {
-					bp = bb[(p-p0)*kb*PanelWidth : (p-p0+1)*kb*PanelWidth]
-				}
-				j0 := p * PanelWidth
-				width := min(PanelWidth, n-j0)
-				r0 := 0
-				for _, h := range plan {
-					live := min(h, rows-r0)
-					i := ib + r0
-					// op(a)'s rows i…i+h−1 from column k0, for the kernel.
-					var am []float32
-					amRows, amLd := !transA, lda
-					switch {
-					case live < h:
-						am, amRows, amLd = pad[:kb*h], false, h
-						if p == p0 {
-							packA(am, transA, h, live, i, k0, kb, a, lda)
-						}
-					case transA:
-						am = a[k0*lda+i:]
-					default:
-						am = a[i*lda+k0:]
+		// Groups of panels whose packed block (groupPanels·16 columns ×
+		// kBlock) stays in L2 while every row goes by.
+		for g0 := p0; g0 < p1; g0 += groupPanels {
+			g1 := min(g0+groupPanels, p1)
+			if ob.packed == nil {
+				packBRange(bb, ob.trans, k0, kb, g0, g1, n, ob.alpha, ob.raw, ob.ldb)
+			}
+			// aᵀ's rows are columns of a, a cache line per step: packed once
+			// per block of rows for the group's panels when there are
+			// enough of them.
+			packAT := packed != nil && g1-g0 >= packATPanels
+			for ib := i0; ib < i1; ib += mBlock {
+				rows := min(mBlock, i1-ib)
+				plan := plans[rows]
+				if packAT {
+					off, r0 := 0, 0
+					for _, h := range plan {
+						live := min(h, rows-r0)
+						packA(packed[off:off+kb*h], true, h, live, ib+r0, k0, kb, a, lda)
+						off, r0 = off+kb*h, r0+live
 					}
-					ci := i*ldc + j0
-					if live == h && width == PanelWidth {
-						kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate)
+				}
+				for p := g0; p < g1; p++ {
+					var bp []float32
+					if ob.packed != nil {
+						bp = ob.packed[(p*k+k0)*PanelWidth : (p*k+k0+kb)*PanelWidth]
 					} else {
-						// A partial tile goes through a whole one; only its
-						// live rows and columns are kept.
-						if accumulate != 0 {
+						bp = bb[(p-g0)*kb*PanelWidth : (p-g0+1)*kb*PanelWidth]
+					}
+					j0 := p * PanelWidth
+					width := min(PanelWidth, n-j0)
+					r0, off := 0, 0
+					for _, h := range plan {
+						live := min(h, rows-r0)
+						i := ib + r0
+						// op(a)'s rows i…i+h−1 from column k0, for the kernel.
+						var am []float32
+						amRows, amLd := true, lda
+						switch {
+						case packAT:
+							am, amRows, amLd = packed[off:off+kb*h], false, h
+						case live < h:
+							am, amRows, amLd = pad[:kb*h], false, h
+							if p == g0 {
+								packA(am, transA, h, live, i, k0, kb, a, lda)
+							}
+						case transA:
+							am, amRows = a[k0*lda+i:], false
+						default:
+							am = a[i*lda+k0:]
+						}
+						off += kb * h
+						ci := i*ldc + j0
+						if live == h && width == PanelWidth {
+							kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate)
+						} else {
+							// A partial tile goes through a whole one; only
+							// its live rows and columns are kept.
+							if accumulate != 0 {
+								for r := range live {
+									copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
+								}
+							}
+							kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate)
 							for r := range live {
-								copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
+								copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
 							}
 						}
-						kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate)
-						for r := range live {
-							copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
-						}
+						r0 += live
 					}
-					r0 += live
 				}
 			}
 		}
@@ -333,8 +367,23 @@ func packA(dst []float32, trans bool, h, live, i, k0, kb int, a []float32, lda i
 	}
 	if trans {
 		// op(a)[i+r][k0+p] = a[(k0+p)·lda + i + r]: contiguous in r.
-		for p := range kb {
-			copy(dst[p*h:p*h+live], a[(k0+p)*lda+i:(k0+p)*lda+i+live])
+		switch {
+		case live == 8 && h == 8:
+			for p := range kb {
+				*(*[8]float32)(dst[p*8:]) = *(*[8]float32)(a[(k0+p)*lda+i:])
+			}
+		case live == 6 && h == 6:
+			for p := range kb {
+				*(*[6]float32)(dst[p*6:]) = *(*[6]float32)(a[(k0+p)*lda+i:])
+			}
+		case live == 4 && h == 4:
+			for p := range kb {
+				*(*[4]float32)(dst[p*4:]) = *(*[4]float32)(a[(k0+p)*lda+i:])
+			}
+		default:
+			for p := range kb {
+				copy(dst[p*h:p*h+live], a[(k0+p)*lda+i:(k0+p)*lda+i+live])
+			}
 		}
 		return
 	}

@@ -46,7 +46,14 @@ VEC(expp4, 0x3e2aaaaa)    // 1.6666665459e-1
 VEC(expp5, 0x3f000000)    // 5.0000001201e-1
 VEC(bias127, 0x0000007f)  // the exponent bias, an integer
 
-// GELU_Y0_TO_Y3 computes GELU of Y0 into Y3 (clobbers Y0–Y4).
+VEC(mhalf, 0xbf000000)      // -0.5
+VEC(eight, 0x41000000)      // 8: above, GELU(x) = x and GELU′(x) = 1 in float32
+VEC(meight, 0xc1000000)     // -8: below, both are 0
+VEC(invsqrt2pi, 0x3ecc422a) // 1/√(2π)
+
+// GELU_Y0_TO_Y3 computes GELU of Y0 into Y3 (clobbers Y0–Y4): 0.5·x·(1 +
+// erf(x/√2)), and exactly 0 below −8 and x above 8 (where the clamped erf
+// leaves Φ 1e-8 off, and ±Inf would give NaN).
 #define GELU_Y0_TO_Y3 \
 	VMULPS  invsqrt2<>(SB), Y0, Y1; \
 	VMINPS  four<>(SB), Y1, Y1; \
@@ -68,7 +75,12 @@ VEC(bias127, 0x0000007f)  // the exponent bias, an integer
 	VDIVPS Y4, Y3, Y3; \
 	VADDPS one<>(SB), Y3, Y3; \
 	VMULPS half<>(SB), Y0, Y0; \
-	VMULPS Y0, Y3, Y3
+	VMULPS Y0, Y3, Y3; \
+	VCMPPS $1, mfour<>(SB), Y0, Y4; \
+	VANDNPS Y3, Y4, Y3; \
+	VCMPPS $14, four<>(SB), Y0, Y4; \
+	VADDPS Y0, Y0, Y1; \
+	VBLENDVPS Y4, Y1, Y3, Y3
 
 // func geluAVX2(dst, x []float32)
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
@@ -200,4 +212,101 @@ exloop:
 	VZEROUPPER
 
 exdone:
+	RET
+
+// func geluBothAVX2(y, d, x, m []float32)
+//
+// y = GELU(x)·m and d = GELU′(x)·m = (Φ(x) + x·φ(x))·m, m all ones when
+// its length is 0: Φ from the erf of GELU_Y0_TO_Y3, φ(x) = exp(−x²/2)/√(2π)
+// by the exp of expAVX2.
+TEXT ·geluBothAVX2(SB), NOSPLIT, $0-96
+	MOVQ y_base+0(FP), DI
+	MOVQ d_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	MOVQ m_base+72(FP), R8
+	MOVQ m_len+80(FP), R9
+	SHRQ $3, CX
+	JZ   gbdone
+
+gbloop:
+	VMOVUPS (SI), Y0
+	VMOVAPS Y0, Y15
+	// Φ(x) into Y3 (erf as in GELU_Y0_TO_Y3).
+	VMULPS      invsqrt2<>(SB), Y0, Y1
+	VMINPS      four<>(SB), Y1, Y1
+	VMAXPS      mfour<>(SB), Y1, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     a13<>(SB), Y3
+	VFMADD213PS a11<>(SB), Y2, Y3
+	VFMADD213PS a9<>(SB), Y2, Y3
+	VFMADD213PS a7<>(SB), Y2, Y3
+	VFMADD213PS a5<>(SB), Y2, Y3
+	VFMADD213PS a3<>(SB), Y2, Y3
+	VFMADD213PS a1<>(SB), Y2, Y3
+	VMULPS      Y1, Y3, Y3
+	VMOVUPS     b8<>(SB), Y4
+	VFMADD213PS b6<>(SB), Y2, Y4
+	VFMADD213PS b4<>(SB), Y2, Y4
+	VFMADD213PS b2<>(SB), Y2, Y4
+	VFMADD213PS b0<>(SB), Y2, Y4
+	VDIVPS      Y4, Y3, Y3
+	VADDPS      one<>(SB), Y3, Y3
+	VMULPS      half<>(SB), Y3, Y3
+	// y = x·Φ(x) into Y5.
+	VMULPS Y3, Y15, Y5
+	// exp(−x²/2) into Y10 (the exp of expAVX2; its argument is ≤ 0).
+	VMULPS       Y15, Y15, Y6
+	VMULPS       mhalf<>(SB), Y6, Y6
+	VMAXPS       explo<>(SB), Y6, Y7
+	VMULPS       log2e<>(SB), Y7, Y8
+	VROUNDPS     $0, Y8, Y8
+	VMOVAPS      Y7, Y9
+	VFNMADD231PS expc1<>(SB), Y8, Y9
+	VFNMADD231PS expc2<>(SB), Y8, Y9
+	VMOVUPS      expp0<>(SB), Y10
+	VFMADD213PS  expp1<>(SB), Y9, Y10
+	VFMADD213PS  expp2<>(SB), Y9, Y10
+	VFMADD213PS  expp3<>(SB), Y9, Y10
+	VFMADD213PS  expp4<>(SB), Y9, Y10
+	VFMADD213PS  expp5<>(SB), Y9, Y10
+	VMULPS       Y9, Y9, Y11
+	VFMADD213PS  Y9, Y11, Y10
+	VADDPS       one<>(SB), Y10, Y10
+	VCVTPS2DQ    Y8, Y12
+	VPADDD       bias127<>(SB), Y12, Y12
+	VPSLLD       $23, Y12, Y12
+	VMULPS       Y12, Y10, Y10
+	VCMPPS       $1, explo<>(SB), Y6, Y13
+	VANDNPS      Y10, Y13, Y10
+	// d = Φ(x) + x·φ(x) into Y3.
+	VMULPS      invsqrt2pi<>(SB), Y10, Y10
+	VFMADD231PS Y10, Y15, Y3
+	// Outside ±8 (where the erf's clamp leaves Φ off by 1e-8): exactly
+	// y = 0, d = 0 below and y = x, d = 1 above (so ±Inf give 0 and +Inf).
+	VCMPPS    $1, meight<>(SB), Y15, Y13
+	VANDNPS   Y5, Y13, Y5
+	VANDNPS   Y3, Y13, Y3
+	VCMPPS    $14, eight<>(SB), Y15, Y13
+	VMOVUPS   one<>(SB), Y12
+	VBLENDVPS Y13, Y15, Y5, Y5
+	VBLENDVPS Y13, Y12, Y3, Y3
+	TESTQ       R9, R9
+	JZ          gbstore
+	VMOVUPS     (R8), Y14
+	VMULPS      Y14, Y5, Y5
+	VMULPS      Y14, Y3, Y3
+	ADDQ        $32, R8
+
+gbstore:
+	VMOVUPS Y5, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     gbloop
+	VZEROUPPER
+
+gbdone:
 	RET

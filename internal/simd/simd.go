@@ -32,6 +32,23 @@ func BiasGELU(dst, bias []float32) int {
 	return len(dst) &^ 7
 }
 
+// GELUBoth writes y[i] = GELU(x[i])·m[i] and d[i] = GELU′(x[i])·m[i] =
+// (Φ(x[i]) + x[i]·φ(x[i]))·m[i], the trainer's activation and its
+// derivative in one pass (m nil: no mask, as if all ones); y, d and m must
+// be at least as long as x. Φ comes from GELU's erf, φ(x) = exp(−x²/2)/√(2π)
+// from Exp's algorithm: absolute errors below 1e-6·max(1, |x|).
+func GELUBoth(y, d, x, m []float32) int {
+	if !Enabled() || len(x) < 8 {
+		return 0
+	}
+	n := len(x) &^ 7
+	if m != nil {
+		m = m[:n]
+	}
+	geluBothAVX2(y[:n], d[:n], x[:n], m)
+	return n
+}
+
 // ReLU writes max(x[i], 0) into dst[i] (NaN stays NaN); x must be at
 // least as long as dst.
 func ReLU(dst, x []float32) int {

@@ -26,3 +26,6 @@ func biasReLUAVX2(dst, bias []float32)
 
 //go:noescape
 func expAVX2(dst, x []float32)
+
+//go:noescape
+func geluBothAVX2(y, d, x, m []float32)

@@ -11,3 +11,5 @@ func reluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this 
 func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
 
 func expAVX2(dst, x []float32) { panic("simd: no vector kernels on this platform") }
+
+func geluBothAVX2(y, d, x, m []float32) { panic("simd: no vector kernels on this platform") }

@@ -125,3 +125,58 @@ func ExampleSoftmaxRows() {
 	fmt.Println(s)
 	// Output: [0.5 0.5 0.5 0.5 0.5 0.5]
 }
+
+// TestGELUBoth checks the fused GELU and derivative against float64
+// formulas, with and without a mask, over the range where they change
+// (and beyond, where they are x·1 or 0).
+func TestGELUBoth(t *testing.T) {
+	var x, m []float32
+	for v := -12.0; v <= 12; v += 0.00731 {
+		x = append(x, float32(v))
+		m = append(m, float32(len(m)%3)*0.5)
+	}
+	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), 8, -8, 8.001, -8.001)
+	x = x[:len(x)&^7]
+	m = m[:len(x)]
+	for _, mask := range []bool{false, true} {
+		y, d := make([]float32, len(x)), make([]float32, len(x))
+		var mm []float32
+		if mask {
+			mm = m
+		}
+		if done := GELUBoth(y, d, x, mm); Enabled() && done != len(x) {
+			t.Fatalf("did %d of %d", done, len(x))
+		} else if !Enabled() {
+			t.Skip("no AVX2+FMA")
+		}
+		for i, v := range x {
+			xv := float64(v)
+			w0 := 1.0
+			if mask {
+				w0 = float64(m[i])
+			}
+			if math.IsInf(xv, 0) {
+				if wy, wd := math.Max(xv, 0)*w0, 0.0; xv > 0 {
+					wd = w0
+					if float64(y[i]) != wy && w0 != 0 || float64(d[i]) != wd {
+						t.Fatalf("GELUBoth(+Inf)·%v = %v, %v", w0, y[i], d[i])
+					}
+				} else if y[i] != 0 || d[i] != 0 {
+					t.Fatalf("GELUBoth(-Inf) = %v, %v, want 0, 0", y[i], d[i])
+				}
+				continue
+			}
+			cdf := 0.5 * (1 + math.Erf(xv/math.Sqrt2))
+			pdf := math.Exp(-xv*xv/2) / math.Sqrt(2*math.Pi)
+			w := 1.0
+			if mask {
+				w = float64(m[i])
+			}
+			wantY, wantD := xv*cdf*w, (cdf+xv*pdf)*w
+			tol := 1e-6 * math.Max(1, math.Abs(xv))
+			if math.Abs(float64(y[i])-wantY) > tol || math.Abs(float64(d[i])-wantD) > tol {
+				t.Fatalf("mask %v x=%v: y %v d %v, want %v %v (±%g)", mask, v, y[i], d[i], wantY, wantD, tol)
+			}
+		}
+	}
+}
