@@ -241,19 +241,20 @@ func fillDropout(m []float32, p float64, rng *rand.Rand) {
 		for c := lo; c < hi; c++ {
 			state := seeds[c]
 			part := m[c*maskChunk : min((c+1)*maskChunk, len(m))]
+			// Branch-free (a dropped element is a random branch): keepBits
+			// masked by −(u ≥ thr), the comparison's borrow bit.
+			keepBits := math.Float32bits(keep)
+			kept := func(u uint32) float32 {
+				ge := uint32((uint64(u)-uint64(thr))>>63) ^ 1 // 1 when u ≥ thr
+				return math.Float32frombits(keepBits & -ge)
+			}
 			for i := 0; i < len(part); i += 2 {
 				state += 0xa0761d6478bd642f
 				h, l := bits.Mul64(state, state^0xe7037ed1a0b428db)
 				r := h ^ l
-				part[i] = keep
-				if uint32(r) < thr {
-					part[i] = 0
-				}
+				part[i] = kept(uint32(r))
 				if i+1 < len(part) {
-					part[i+1] = keep
-					if uint32(r>>32) < thr {
-						part[i+1] = 0
-					}
+					part[i+1] = kept(uint32(r >> 32))
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 
 	"gorgonia.org/gorgonia"
 
+	"causeway/internal/simd"
 	"causeway/model"
 )
 
@@ -111,7 +112,7 @@ func (o *actDropOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			geluDropSlice(z[lo:hi], m[lo:hi], y[lo:hi], d[lo:hi])
 			return
 		}
-		for i := lo; i < hi; i++ {
+		for i := lo + simd.ReLUDrop(y[lo:hi], d[lo:hi], z[lo:hi], m[lo:hi]); i < hi; i++ {
 			if z[i] > 0 {
 				y[i], d[i] = z[i]*m[i], m[i]
 			} else {

@@ -62,22 +62,28 @@ func packBRange(dst []float32, trans bool, k0, kb, p0, p1, n int, alpha float32,
 		j0 := p * PanelWidth
 		width := min(PanelWidth, n-j0)
 		panel := dst[(p-p0)*kb*PanelWidth : (p-p0+1)*kb*PanelWidth]
-		for q := range kb {
-			row := panel[q*PanelWidth : (q+1)*PanelWidth]
-			switch {
-			case trans:
-				for j := range width {
-					row[j] = alpha * b[(j0+j)*ldb+k0+q]
+		switch {
+		case trans:
+			// op(b)[k0+q][j0+j] = b[(j0+j)·ldb + k0+q]: read each of the 16
+			// rows of b in order, write the panel's column j.
+			if width < PanelWidth {
+				clear(panel)
+			}
+			for j := range width {
+				src := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
+				for q, v := range src {
+					panel[q*PanelWidth+j] = alpha * v
 				}
-			case width == PanelWidth && alpha == 1:
-				// An array assignment: inline vector moves, no memmove call.
-				*(*[PanelWidth]float32)(row) = *(*[PanelWidth]float32)(b[(k0+q)*ldb+j0:])
-			default:
+			}
+		case width == PanelWidth && alpha == 1 && copyRows16(panel, b[k0*ldb+j0:], kb, ldb):
+		default:
+			for q := range kb {
+				row := panel[q*PanelWidth : (q+1)*PanelWidth]
 				for j, v := range b[(k0+q)*ldb+j0 : (k0+q)*ldb+j0+width] {
 					row[j] = alpha * v
 				}
+				clear(row[width:])
 			}
-			clear(row[width:])
 		}
 	}
 }

@@ -37,6 +37,7 @@ func main() {
 			kernel(&w, false, kind, h)
 		}
 	}
+	copyRows(&w)
 	peak(&w, "Z", "AVX512")
 	peak(&w, "Y", "AVX2")
 	if err := os.WriteFile("kernels_amd64.s", w.Bytes(), 0o644); err != nil {
@@ -208,5 +209,31 @@ func peak(w *bytes.Buffer, reg, suffix string) {
 	fmt.Fprintln(w, "\tDECQ CX")
 	fmt.Fprintf(w, "\tJNZ %sloop\n", name)
 	fmt.Fprintln(w, "\tVZEROUPPER")
+	fmt.Fprintln(w, "\tRET")
+}
+
+// copyRows writes copyRows16AVX2: n rows of 16 floats from src (stride ld
+// floats) to dst (contiguous), for packing op(b)'s panels.
+func copyRows(w *bytes.Buffer) {
+	fmt.Fprintln(w, "\n// func copyRows16AVX2(dst, src *float32, n, ld int)")
+	fmt.Fprintln(w, "TEXT ·copyRows16AVX2(SB), NOSPLIT, $0-32")
+	fmt.Fprintln(w, "\tMOVQ dst+0(FP), DI")
+	fmt.Fprintln(w, "\tMOVQ src+8(FP), SI")
+	fmt.Fprintln(w, "\tMOVQ n+16(FP), CX")
+	fmt.Fprintln(w, "\tMOVQ ld+24(FP), R8")
+	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tTESTQ CX, CX")
+	fmt.Fprintln(w, "\tJZ crdone")
+	fmt.Fprintln(w, "crloop:")
+	fmt.Fprintln(w, "\tVMOVUPS (SI), Y0")
+	fmt.Fprintln(w, "\tVMOVUPS 32(SI), Y1")
+	fmt.Fprintln(w, "\tVMOVUPS Y0, (DI)")
+	fmt.Fprintln(w, "\tVMOVUPS Y1, 32(DI)")
+	fmt.Fprintln(w, "\tADDQ R8, SI")
+	fmt.Fprintln(w, "\tADDQ $64, DI")
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintln(w, "\tJNZ crloop")
+	fmt.Fprintln(w, "\tVZEROUPPER")
+	fmt.Fprintln(w, "crdone:")
 	fmt.Fprintln(w, "\tRET")
 }

@@ -87,3 +87,21 @@ func peakLoop(p Path, n int) float64 {
 	}
 	return 0
 }
+
+// copyRows16AVX2 copies n rows of 16 floats from src (stride ld floats) to
+// dst (contiguous); in kernels_amd64.s.
+//
+//go:noescape
+func copyRows16AVX2(dst, src *float32, n, ld int)
+
+// copyRows16 copies n rows of 16 floats from src (stride ld) into dst and
+// reports whether it could (AVX2).
+func copyRows16(dst, src []float32, n, ld int) bool {
+	if !hasAVX2 || n == 0 {
+		return false
+	}
+	_ = dst[n*PanelWidth-1]
+	_ = src[(n-1)*ld+PanelWidth-1]
+	copyRows16AVX2(&dst[0], &src[0], n, ld)
+	return true
+}

@@ -14,3 +14,6 @@ func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k in
 
 // peakLoop returns 0: no vector peak loop on this platform.
 func peakLoop(p Path, n int) float64 { return 0 }
+
+// copyRows16 reports false: no vector copy on this platform.
+func copyRows16(dst, src []float32, n, ld int) bool { return false }

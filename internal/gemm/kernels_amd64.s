@@ -825,6 +825,28 @@ L4xAVX2Rstore:
 	VZEROUPPER
 	RET
 
+// func copyRows16AVX2(dst, src *float32, n, ld int)
+TEXT ·copyRows16AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ ld+24(FP), R8
+	SHLQ $2, R8
+	TESTQ CX, CX
+	JZ crdone
+crloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ crloop
+	VZEROUPPER
+crdone:
+	RET
+
 // func fmaPeakAVX512(n int)
 TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
 	MOVQ n+0(FP), CX

@@ -310,3 +310,36 @@ gbstore:
 
 gbdone:
 	RET
+
+// func reluDropAVX2(y, d, z, m []float32)
+//
+// y = z·m and d = m where z > 0, both 0 elsewhere (NaN included).
+TEXT ·reluDropAVX2(SB), NOSPLIT, $0-96
+	MOVQ   y_base+0(FP), DI
+	MOVQ   d_base+24(FP), DX
+	MOVQ   z_base+48(FP), SI
+	MOVQ   z_len+56(FP), CX
+	MOVQ   m_base+72(FP), R8
+	SHRQ   $3, CX
+	JZ     rddone
+	VXORPS Y7, Y7, Y7
+
+rdloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VCMPPS  $14, Y7, Y0, Y2
+	VANDPS  Y1, Y2, Y3
+	VMULPS  Y1, Y0, Y4
+	VANDPS  Y4, Y2, Y4
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     rdloop
+	VZEROUPPER
+
+rddone:
+	RET

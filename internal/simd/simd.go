@@ -49,6 +49,19 @@ func GELUBoth(y, d, x, m []float32) int {
 	return n
 }
 
+// ReLUDrop writes y[i] = z[i]·m[i] and d[i] = m[i] where z[i] > 0, and 0
+// to both elsewhere (NaN included): the trainer's ReLU with its dropout
+// mask and derivative, without a branch per element. y, d and m must be
+// at least as long as z. The scalar form gives the same bits.
+func ReLUDrop(y, d, z, m []float32) int {
+	if !Enabled() || len(z) < 8 {
+		return 0
+	}
+	n := len(z) &^ 7
+	reluDropAVX2(y[:n], d[:n], z[:n], m[:n])
+	return n
+}
+
 // ReLU writes max(x[i], 0) into dst[i] (NaN stays NaN); x must be at
 // least as long as dst.
 func ReLU(dst, x []float32) int {

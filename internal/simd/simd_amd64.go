@@ -29,3 +29,6 @@ func expAVX2(dst, x []float32)
 
 //go:noescape
 func geluBothAVX2(y, d, x, m []float32)
+
+//go:noescape
+func reluDropAVX2(y, d, z, m []float32)

@@ -13,3 +13,5 @@ func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this 
 func expAVX2(dst, x []float32) { panic("simd: no vector kernels on this platform") }
 
 func geluBothAVX2(y, d, x, m []float32) { panic("simd: no vector kernels on this platform") }
+
+func reluDropAVX2(y, d, z, m []float32) { panic("simd: no vector kernels on this platform") }

@@ -180,3 +180,22 @@ func TestGELUBoth(t *testing.T) {
 		}
 	}
 }
+
+func TestReLUDrop(t *testing.T) {
+	z := []float32{-2, float32(math.Copysign(0, -1)), 0, 0.5, 3, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 7, -7, 1e-30, -1e-30, 2, 2, 2, 2}
+	m := []float32{2, 2, 2, 2, 0, 2, 2, 2, 1, 1, 2, 2, 0, 1, 2, 3}
+	y, d := make([]float32, len(z)), make([]float32, len(z))
+	done := ReLUDrop(y, d, z, m)
+	if Enabled() && done != len(z) {
+		t.Fatalf("did %d of %d", done, len(z))
+	}
+	for i := range z[:done] {
+		wy, wd := float32(0), float32(0)
+		if z[i] > 0 {
+			wy, wd = z[i]*m[i], m[i]
+		}
+		if math.Float32bits(y[i]) != math.Float32bits(wy) || math.Float32bits(d[i]) != math.Float32bits(wd) {
+			t.Errorf("z=%v m=%v: y %v d %v, want %v %v", z[i], m[i], y[i], d[i], wy, wd)
+		}
+	}
+}
