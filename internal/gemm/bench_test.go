@@ -33,6 +33,8 @@ var trainerShapes = []struct {
 	{"A bwd xᵀ·g 128×2048×640", true, false, 128, 2048, 640},
 	{"A attn q·kᵀ 20×20×32", false, true, 20, 20, 32},
 	{"F fwd x·W 20000×128×64", false, false, 20000, 128, 64},
+	{"F attn q·kᵀ 30×30×16", false, true, 30, 30, 16},
+	{"F attn p·v 30×16×30", false, false, 30, 16, 30},
 	{"F bwd xᵀ·g 64×128×20000", true, false, 64, 128, 20000},
 	{"F stats xᵀ·x 50×50×3100", true, false, 50, 50, 3100},
 }

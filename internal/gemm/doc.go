@@ -5,7 +5,7 @@
 // A product c = alpha·op(a)·op(b) + beta·c on row-major matrices is done
 // in the GotoBLAS way: op(b) is packed into panels of 16 columns (scaled by
 // alpha), kBlock (256) steps of the inner dimension at a time, and a
-// micro-kernel accumulates an h×16 tile of c in registers (h = 8 or 4 with
+// micro-kernel accumulates an h×16 tile of c in registers (h = 8, 6 or 4 with
 // AVX-512, 6 or 4 with AVX2, 4 in pure Go), reading h rows of op(a) in
 // place, while the panel's block stays in L1. Constant weights (the
 // executor's Linear layers) are packed once, with Pack, and multiplied

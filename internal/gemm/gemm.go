@@ -71,8 +71,15 @@ func packBRange(dst []float32, trans bool, k0, kb, p0, p1, n int, alpha float32,
 			}
 			for j := range width {
 				src := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
-				for q, v := range src {
-					panel[q*PanelWidth+j] = alpha * v
+				col := panel[j:]
+				if alpha == 1 {
+					for q, v := range src {
+						col[q*PanelWidth] = v
+					}
+				} else {
+					for q, v := range src {
+						col[q*PanelWidth] = alpha * v
+					}
 				}
 			}
 		case width == PanelWidth && alpha == 1 && copyRows16(panel, b[k0*ldb+j0:], kb, ldb):
@@ -271,11 +278,11 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 	plans := plansOf(path)
 	var bb []float32
 	if ob.packed == nil {
-		bbuf := getBuf(min(p1-p0, groupPanels) * kBlock * PanelWidth)
+		bbuf := getBuf(min(p1-p0, groupPanels) * min(k, kBlock) * PanelWidth)
 		defer putBuf(bbuf)
 		bb = *bbuf
 	}
-	var pad [12 * kBlock]float32 // a short micro-panel, packed
+	var pad []float32 // a short micro-panel, packed; taken when first needed
 	var packed []float32         // aᵀ's micro-panels for one block of rows
 	if transA && p1-p0 >= packATPanels {
 		abuf := getBuf(mBlock * kBlock)
@@ -331,6 +338,11 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						case packAT:
 							am, amRows, amLd = packed[off:off+kb*h], false, h
 						case live < h:
+							if pad == nil {
+								pbuf := getBuf(12 * kBlock)
+								defer putBuf(pbuf)
+								pad = *pbuf
+							}
 							am, amRows, amLd = pad[:kb*h], false, h
 							if p == g0 {
 								packA(am, transA, h, live, i, k0, kb, a, lda)

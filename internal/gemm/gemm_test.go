@@ -193,10 +193,11 @@ func TestPlanRows(t *testing.T) {
 		want []int
 	}{
 		{20, heights512, []int{8, 8, 4}},
+		{30, heights512, []int{8, 8, 8, 6}},
 		{20, heights256, []int{6, 6, 4, 4}},
 		{8, heights256, []int{4, 4}},
 		{1, heights512, []int{4}},
-		{13, heights512, []int{8, 8}},
+		{13, heights512, []int{8, 6}},
 		{120, heights512, []int{8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8}},
 		{7, heightsGo, []int{4, 4}},
 	} {

@@ -30,7 +30,7 @@ func main() {
 	fmt.Fprintln(&w)
 	fmt.Fprintln(&w, "#include \"textflag.h\"")
 	for _, kind := range []byte{'C', 'R'} {
-		for _, h := range []int{8, 4} {
+		for _, h := range []int{8, 6, 4} {
 			kernel(&w, true, kind, h)
 		}
 		for _, h := range []int{6, 4} {

@@ -18,6 +18,12 @@ var (
 func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
 
 //go:noescape
+func gemm6x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
+func gemm6x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
+
+//go:noescape
 func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)
 
 //go:noescape
@@ -45,6 +51,10 @@ func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k in
 	switch {
 	case p == AVX512 && !rows && h == 8:
 		gemm8x16AVX512C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX512 && !rows && h == 6:
+		gemm6x16AVX512C(pa, lda, pb, k, pc, ldc, acc)
+	case p == AVX512 && rows && h == 6:
+		gemm6x16AVX512R(pa, lda, pb, k, pc, ldc, acc)
 	case p == AVX512 && !rows && h == 4:
 		gemm4x16AVX512C(pa, lda, pb, k, pc, ldc, acc)
 	case p == AVX512 && rows && h == 8:

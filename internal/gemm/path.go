@@ -138,7 +138,7 @@ func Heights(p Path) []int {
 }
 
 var (
-	heights512 = []int{8, 4}
+	heights512 = []int{8, 6, 4}
 	heights256 = []int{6, 4}
 	heightsGo  = []int{4}
 )
