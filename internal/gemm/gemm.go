@@ -282,8 +282,8 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 		defer putBuf(bbuf)
 		bb = *bbuf
 	}
-	var pad []float32 // a short micro-panel, packed; taken when first needed
-	var packed []float32         // aᵀ's micro-panels for one block of rows
+	var pad []float32    // a short micro-panel, packed; taken when first needed
+	var packed []float32 // aᵀ's micro-panels for one block of rows
 	if transA && p1-p0 >= packATPanels {
 		abuf := getBuf(mBlock * kBlock)
 		defer putBuf(abuf)
