@@ -148,8 +148,14 @@ func TestShippedDataSetModelInONNXRuntime(t *testing.T) {
 			t.Fatal(err)
 		}
 		where := fmt.Sprintf("shipped model-f, N=%d, data set %d", d.N, i)
-		wa := compare(t, where, contract.AdjLogits, res[i].Outputs[contract.AdjLogits], []int{d.B, d.N, d.N}, adj, 1e-4)
-		we := compare(t, where, contract.Effect, res[i].Outputs[contract.Effect], []int{d.B, d.Q, d.N}, eff, 1e-4)
+		// Trained weights: 1e-4 absolute plus 1e-5 of the value. The data-set
+		// statistics are float32 sums over thousands of rows (relative
+		// error ~√R·ε ≈ 4e-6) fed through a Newton–Schulz inverse that
+		// multiplies it by the correlation matrix's condition number, so an
+		// effect of −14.8 in data units legitimately differs by 1e-4 (7
+		// ppm) between two correct float32 runtimes.
+		wa := compareRel(t, where, contract.AdjLogits, res[i].Outputs[contract.AdjLogits], []int{d.B, d.N, d.N}, adj, 1e-4, 1e-5)
+		we := compareRel(t, where, contract.Effect, res[i].Outputs[contract.Effect], []int{d.B, d.Q, d.N}, eff, 1e-4, 1e-5)
 		t.Logf("%s: adj %.2g effect %.2g", where, wa, we)
 		worst = math.Max(worst, max(wa, we))
 	}
