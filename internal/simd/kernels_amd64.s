@@ -51,14 +51,13 @@ VEC(eight, 0x41000000)      // 8: above, GELU(x) = x and GELU′(x) = 1 in float
 VEC(meight, 0xc1000000)     // -8: below, both are 0
 VEC(invsqrt2pi, 0x3ecc422a) // 1/√(2π)
 
-// GELU_Y0_TO_Y3 computes GELU of Y0 into Y3 (clobbers Y0–Y4): 0.5·x·(1 +
-// erf(x/√2)), and exactly 0 below −8 and x above 8 (where the clamped erf
-// leaves Φ 1e-8 off, and ±Inf would give NaN).
-#define GELU_Y0_TO_Y3 \
-	VMULPS  invsqrt2<>(SB), Y0, Y1; \
-	VMINPS  four<>(SB), Y1, Y1; \
-	VMAXPS  mfour<>(SB), Y1, Y1; \
-	VMULPS  Y1, Y1, Y2; \
+// PHI_Y0_TO_Y3 computes Φ(Y0) = (1 + erf(Y0/√2))·0.5 into Y3 (clobbers Y1,
+// Y2, Y4; keeps Y0), erf the float32 rational approximation.
+#define PHI_Y0_TO_Y3 \
+	VMULPS      invsqrt2<>(SB), Y0, Y1; \
+	VMINPS      four<>(SB), Y1, Y1; \
+	VMAXPS      mfour<>(SB), Y1, Y1; \
+	VMULPS      Y1, Y1, Y2; \
 	VMOVUPS     a13<>(SB), Y3; \
 	VFMADD213PS a11<>(SB), Y2, Y3; \
 	VFMADD213PS a9<>(SB), Y2, Y3; \
@@ -72,15 +71,45 @@ VEC(invsqrt2pi, 0x3ecc422a) // 1/√(2π)
 	VFMADD213PS b4<>(SB), Y2, Y4; \
 	VFMADD213PS b2<>(SB), Y2, Y4; \
 	VFMADD213PS b0<>(SB), Y2, Y4; \
-	VDIVPS Y4, Y3, Y3; \
-	VADDPS one<>(SB), Y3, Y3; \
-	VMULPS half<>(SB), Y0, Y0; \
-	VMULPS Y0, Y3, Y3; \
-	VCMPPS $1, mfour<>(SB), Y0, Y4; \
-	VANDNPS Y3, Y4, Y3; \
-	VCMPPS $14, four<>(SB), Y0, Y4; \
-	VADDPS Y0, Y0, Y1; \
-	VBLENDVPS Y4, Y1, Y3, Y3
+	VDIVPS      Y4, Y3, Y3; \
+	VADDPS      one<>(SB), Y3, Y3; \
+	VMULPS      half<>(SB), Y3, Y3
+
+// GELU_Y0_TO_Y3 computes GELU(Y0) = Y0·Φ(Y0) into Y3 (clobbers Y1, Y2, Y4;
+// keeps Y0): exactly 0 below −8 and Y0 above 8, where the clamped erf
+// leaves Φ 1e-8 off (and ±Inf would give NaN).
+#define GELU_Y0_TO_Y3 \
+	PHI_Y0_TO_Y3; \
+	VMULPS    Y3, Y0, Y3; \
+	VCMPPS    $1, meight<>(SB), Y0, Y4; \
+	VANDNPS   Y3, Y4, Y3; \
+	VCMPPS    $14, eight<>(SB), Y0, Y4; \
+	VBLENDVPS Y4, Y0, Y3, Y3
+
+// EXPPS computes exp(X) into R (Cephes expf; 0 below −87.3, saturated above
+// 88.3; NaN not handled), with temporaries A, B, C; X is kept.
+#define EXPPS(X, R, A, B, C) \
+	VMAXPS       explo<>(SB), X, A; \
+	VMINPS       exphi<>(SB), A, A; \
+	VMULPS       log2e<>(SB), A, B; \
+	VROUNDPS     $0, B, B; \
+	VFNMADD231PS expc1<>(SB), B, A; \
+	VFNMADD231PS expc2<>(SB), B, A; \
+	VMOVUPS      expp0<>(SB), R; \
+	VFMADD213PS  expp1<>(SB), A, R; \
+	VFMADD213PS  expp2<>(SB), A, R; \
+	VFMADD213PS  expp3<>(SB), A, R; \
+	VFMADD213PS  expp4<>(SB), A, R; \
+	VFMADD213PS  expp5<>(SB), A, R; \
+	VMULPS       A, A, C; \
+	VFMADD213PS  A, C, R; \
+	VADDPS       one<>(SB), R, R; \
+	VCVTPS2DQ    B, C; \
+	VPADDD       bias127<>(SB), C, C; \
+	VPSLLD       $23, C, C; \
+	VMULPS       C, R, R; \
+	VCMPPS       $1, explo<>(SB), X, C; \
+	VANDNPS      R, C, R
 
 // func geluAVX2(dst, x []float32)
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
@@ -179,31 +208,10 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	JZ   exdone
 
 exloop:
-	VMOVUPS      (SI), Y0
-	VMAXPS       explo<>(SB), Y0, Y1
-	VMINPS       exphi<>(SB), Y1, Y1
-	VMULPS       log2e<>(SB), Y1, Y2
-	VROUNDPS     $0, Y2, Y2
-	VMOVAPS      Y1, Y3
-	VFNMADD231PS expc1<>(SB), Y2, Y3
-	VFNMADD231PS expc2<>(SB), Y2, Y3
-	VMOVUPS      expp0<>(SB), Y4
-	VFMADD213PS  expp1<>(SB), Y3, Y4
-	VFMADD213PS  expp2<>(SB), Y3, Y4
-	VFMADD213PS  expp3<>(SB), Y3, Y4
-	VFMADD213PS  expp4<>(SB), Y3, Y4
-	VFMADD213PS  expp5<>(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VADDPS       one<>(SB), Y4, Y4
-	VCVTPS2DQ    Y2, Y6
-	VPADDD       bias127<>(SB), Y6, Y6
-	VPSLLD       $23, Y6, Y6
-	VMULPS       Y6, Y4, Y4
-	VCMPPS       $1, explo<>(SB), Y0, Y7
-	VANDNPS      Y4, Y7, Y4
-	VCMPPS       $3, Y0, Y0, Y7
-	VBLENDVPS    Y7, Y0, Y4, Y4
+	VMOVUPS   (SI), Y0
+	EXPPS(Y0, Y4, Y1, Y2, Y3)
+	VCMPPS    $3, Y0, Y0, Y7
+	VBLENDVPS Y7, Y0, Y4, Y4
 	VMOVUPS      Y4, (DI)
 	ADDQ         $32, SI
 	ADDQ         $32, DI
@@ -217,8 +225,7 @@ exdone:
 // func geluBothAVX2(y, d, x, m []float32)
 //
 // y = GELU(x)·m and d = GELU′(x)·m = (Φ(x) + x·φ(x))·m, m all ones when
-// its length is 0: Φ from the erf of GELU_Y0_TO_Y3, φ(x) = exp(−x²/2)/√(2π)
-// by the exp of expAVX2.
+// its length is 0: PHI_Y0_TO_Y3 and EXPPS, φ(x) = exp(−x²/2)/√(2π).
 TEXT ·geluBothAVX2(SB), NOSPLIT, $0-96
 	MOVQ y_base+0(FP), DI
 	MOVQ d_base+24(FP), DX
@@ -231,65 +238,23 @@ TEXT ·geluBothAVX2(SB), NOSPLIT, $0-96
 
 gbloop:
 	VMOVUPS (SI), Y0
-	VMOVAPS Y0, Y15
-	// Φ(x) into Y3 (erf as in GELU_Y0_TO_Y3).
-	VMULPS      invsqrt2<>(SB), Y0, Y1
-	VMINPS      four<>(SB), Y1, Y1
-	VMAXPS      mfour<>(SB), Y1, Y1
-	VMULPS      Y1, Y1, Y2
-	VMOVUPS     a13<>(SB), Y3
-	VFMADD213PS a11<>(SB), Y2, Y3
-	VFMADD213PS a9<>(SB), Y2, Y3
-	VFMADD213PS a7<>(SB), Y2, Y3
-	VFMADD213PS a5<>(SB), Y2, Y3
-	VFMADD213PS a3<>(SB), Y2, Y3
-	VFMADD213PS a1<>(SB), Y2, Y3
-	VMULPS      Y1, Y3, Y3
-	VMOVUPS     b8<>(SB), Y4
-	VFMADD213PS b6<>(SB), Y2, Y4
-	VFMADD213PS b4<>(SB), Y2, Y4
-	VFMADD213PS b2<>(SB), Y2, Y4
-	VFMADD213PS b0<>(SB), Y2, Y4
-	VDIVPS      Y4, Y3, Y3
-	VADDPS      one<>(SB), Y3, Y3
-	VMULPS      half<>(SB), Y3, Y3
+	PHI_Y0_TO_Y3
 	// y = x·Φ(x) into Y5.
-	VMULPS Y3, Y15, Y5
-	// exp(−x²/2) into Y10 (the exp of expAVX2; its argument is ≤ 0).
-	VMULPS       Y15, Y15, Y6
-	VMULPS       mhalf<>(SB), Y6, Y6
-	VMAXPS       explo<>(SB), Y6, Y7
-	VMULPS       log2e<>(SB), Y7, Y8
-	VROUNDPS     $0, Y8, Y8
-	VMOVAPS      Y7, Y9
-	VFNMADD231PS expc1<>(SB), Y8, Y9
-	VFNMADD231PS expc2<>(SB), Y8, Y9
-	VMOVUPS      expp0<>(SB), Y10
-	VFMADD213PS  expp1<>(SB), Y9, Y10
-	VFMADD213PS  expp2<>(SB), Y9, Y10
-	VFMADD213PS  expp3<>(SB), Y9, Y10
-	VFMADD213PS  expp4<>(SB), Y9, Y10
-	VFMADD213PS  expp5<>(SB), Y9, Y10
-	VMULPS       Y9, Y9, Y11
-	VFMADD213PS  Y9, Y11, Y10
-	VADDPS       one<>(SB), Y10, Y10
-	VCVTPS2DQ    Y8, Y12
-	VPADDD       bias127<>(SB), Y12, Y12
-	VPSLLD       $23, Y12, Y12
-	VMULPS       Y12, Y10, Y10
-	VCMPPS       $1, explo<>(SB), Y6, Y13
-	VANDNPS      Y10, Y13, Y10
+	VMULPS Y3, Y0, Y5
+	// φ(x)·√(2π) = exp(−x²/2) into Y10.
+	VMULPS Y0, Y0, Y6
+	VMULPS mhalf<>(SB), Y6, Y6
+	EXPPS(Y6, Y10, Y7, Y8, Y9)
 	// d = Φ(x) + x·φ(x) into Y3.
 	VMULPS      invsqrt2pi<>(SB), Y10, Y10
-	VFMADD231PS Y10, Y15, Y3
-	// Outside ±8 (where the erf's clamp leaves Φ off by 1e-8): exactly
-	// y = 0, d = 0 below and y = x, d = 1 above (so ±Inf give 0 and +Inf).
-	VCMPPS    $1, meight<>(SB), Y15, Y13
+	VFMADD231PS Y10, Y0, Y3
+	// Outside ±8: exactly y = 0, d = 0 below and y = x, d = 1 above.
+	VCMPPS    $1, meight<>(SB), Y0, Y13
 	VANDNPS   Y5, Y13, Y5
 	VANDNPS   Y3, Y13, Y3
-	VCMPPS    $14, eight<>(SB), Y15, Y13
+	VCMPPS    $14, eight<>(SB), Y0, Y13
 	VMOVUPS   one<>(SB), Y12
-	VBLENDVPS Y13, Y15, Y5, Y5
+	VBLENDVPS Y13, Y0, Y5, Y5
 	VBLENDVPS Y13, Y12, Y3, Y3
 	TESTQ       R9, R9
 	JZ          gbstore
