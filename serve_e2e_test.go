@@ -75,7 +75,6 @@ func TestServeEndToEnd(t *testing.T) {
 
 	cmd := exec.Command(bin, "serve", "--models", models, "--addr", "127.0.0.1:0", "--default", "model-d",
 		"--log-format", "json", "--timeout", "60s")
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

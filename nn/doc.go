@@ -22,13 +22,14 @@
 //
 // Dropout masks and Model C's noise are input nodes filled from the caller's
 // *rand.Rand before every step, so a step is bit-for-bit deterministic for
-// a seed, whatever GOMAXPROCS (work is split into a fixed number of blocks);
-// OpenBLAS may round differently on another CPU model.
+// a seed, whatever GOMAXPROCS (work is split into a fixed number of blocks,
+// and package gemm's products give the same bits however they are split).
 //
-// BLAS: with cgo (and without the nocblas build tag) the package links
-// OpenBLAS (Debian's libopenblas-dev) through gonum.org/v1/netlib and uses
-// it both for gorgonia's tensors and for its own sgemm calls, one OpenBLAS
-// thread per call unless OPENBLAS_NUM_THREADS says otherwise; otherwise it
-// uses gonum's pure-Go implementation (several times slower: the matrix
-// products are most of a step). BLAS reports which one is in use.
+// Matrix products: gorgonia's tensors (through tensor.Use) and this
+// package's fused ops both run package gemm's kernels (AVX-512, AVX2 or
+// pure Go, chosen from the CPU; the AVX-512 and AVX2 paths give the same
+// bits); elementwise hot spots (GELU with its derivative, ReLU with
+// dropout, softmax) run package simd's AVX2 kernels. BLAS reports the gemm
+// path in use. A build with -tags openblas adds OpenBLAS as the path
+// "openblas", for comparison only.
 package nn

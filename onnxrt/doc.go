@@ -45,19 +45,15 @@
 //     pooled with sync.Pool, so steady-state runs reuse their buffers and
 //     allocate only the returned outputs; a buffer is reused whenever it
 //     is large enough, so one pool serves all shapes.
-//   - Linear layers (a product with a constant weight matrix) run an
-//     AVX2/FMA kernel (6×16 and 4×16 tiles) over weights packed into
-//     16-column panels once, when the model loads: BLAS re-packs the whole
-//     weight matrix on every call, which at N=20 costs as much as the
-//     product itself. Each output is one chain of fused multiply-adds in
-//     input order, whatever the batch or the row's position. On CPUs
-//     without AVX2 and FMA, and for every other product (attention),
-//     matrix products go to OpenBLAS through gonum's netlib bindings in cgo
-//     builds and to gonum's pure-Go BLAS with CGO_ENABLED=0 or the nocblas
-//     build tag; BLAS says which. OpenBLAS is told to use one thread
-//     (requests run concurrently instead), but it starts its thread pool
-//     when the process loads, and idle pool threads spin: run with
-//     OPENBLAS_NUM_THREADS=1 in the environment, as CI does.
+//   - Linear layers (a product with a constant weight matrix) run package
+//     gemm's micro-kernels over weights packed into 16-column panels once, when the model loads (gemm.Pack): BLAS
+//     re-packs the whole weight matrix on every call, which at N=20 costs
+//     as much as the product itself. Each output is one chain of fused
+//     multiply-adds in input order (per 256-step block), whatever the
+//     batch or the row's position. Every other product (attention,
+//     MatMul) runs the same package gemm kernels (AVX-512, AVX2 or pure
+//     Go, from the CPU; BLAS says which), on the calling goroutine:
+//     requests run concurrently instead.
 //
 // Numerically the kernels compute in float32 like onnxruntime (reductions
 // accumulate in float64); parity tests hold the executor to model.Predict,

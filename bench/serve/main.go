@@ -574,7 +574,7 @@ func run(o options) error {
 	}
 
 	go1 := exec.Command(self, "-child-serve", one)
-	go1.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", fmt.Sprintf("BENCH_SERVE_MAX_CONCURRENCY=%d", o.maxConcurrency))
+	go1.Env = append(os.Environ(), fmt.Sprintf("BENCH_SERVE_MAX_CONCURRENCY=%d", o.maxConcurrency))
 	if o.cpuprofile != "" {
 		abs, err := filepath.Abs(o.cpuprofile)
 		if err != nil {
@@ -793,7 +793,6 @@ func memory(self, tmp string, client *http.Client, o options) error {
 		size += st.Size()
 	}
 	cmd := exec.Command(self, "-child-serve", dir)
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
 	p, err := start("causeway serve (A–E)", cmd, "/v2/health/ready", filepath.Join(tmp, "five.log"))
 	if err != nil {
 		return err
