@@ -237,12 +237,19 @@ func (s *Server) routing() *echo.Echo {
 }
 
 // checkWork answers 413 when a prediction of b elements of rows samples
-// over n variables would need more working memory than the limit.
-func (s *Server) checkWork(m *onnxrt.Model, b, rows, n int) error {
-	if need := m.WorkingBytes(b, rows, n); need > s.cfg.MaxWorkBytes {
+// over n variables, with q queries each on a data-set model (0 for sample
+// pairs), would need more working memory than the limit.
+func (s *Server) checkWork(m *onnxrt.Model, b, rows, n, q int) error {
+	if need := m.WorkingBytes(b, rows, n, q); need > s.cfg.MaxWorkBytes {
+		shape := fmt.Sprintf("B=%d, %d rows, N=%d", b, rows, n)
+		advice := "send fewer instances or rows"
+		if m.DataSet() {
+			shape += fmt.Sprintf(", Q=%d queries", q)
+			advice = "send fewer rows or interventions (do, and the data's own distinct interventions)"
+		}
 		return &httpError{status: http.StatusRequestEntityTooLarge,
-			msg: fmt.Sprintf("this request (B=%d, %d rows, N=%d) needs about %s of working memory, over the limit of %s (causeway serve --max-work): send fewer instances or rows",
-				b, rows, n, formatBytes(need), formatBytes(s.cfg.MaxWorkBytes))}
+			msg: fmt.Sprintf("this request (%s) needs about %s of working memory, over the limit of %s (causeway serve --max-work): %s",
+				shape, formatBytes(need), formatBytes(s.cfg.MaxWorkBytes), advice)}
 	}
 	return nil
 }
