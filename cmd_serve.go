@@ -60,7 +60,8 @@ func serveCommand() *cli.Command {
 			"POST /v2/models/NAME/infer. Errors are 4xx/5xx with {\"error\": \"...\"}. At most --max-concurrency\n" +
 			"predictions run at once and --max-queue wait; beyond that, or past --timeout, the answer is 503 with\n" +
 			"Retry-After. SIGTERM or SIGINT shuts down gracefully: readiness turns 503, requests keep being answered\n" +
-			"for --drain, then the listener closes and requests in flight finish. --auth-token-file requires a bearer\n" +
+			"for --drain, then the listener closes, kept-alive connections end with their next response and requests\n" +
+			"in flight finish. --auth-token-file requires a bearer\n" +
 			"token (health checks stay open); --tls-cert and --tls-key serve HTTPS.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{

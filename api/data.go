@@ -257,6 +257,40 @@ type query struct {
 	value float32
 }
 
+// Queries returns an upper bound on the number of effects (the data-set
+// contract's Q) PredictData computes for r, at least 1: its do()
+// interventions (at most MaxDo) and the data's distinct single-variable
+// interventions (at most MaxDataEffects). It reads r without validating
+// it, so that a server can bound a request's working memory
+// (onnxrt.Model.WorkingBytes) before converting it; interventions it
+// cannot resolve are not counted (PredictData refuses them).
+func (r *DataRequest) Queries() int {
+	q := min(len(r.Do), MaxDo)
+	labels := r.Data.Variables
+	if labels == nil && len(r.Data.Rows) > 0 {
+		labels = scm.VariableNames(len(r.Data.Rows[0]))
+	}
+	distinct := map[query]bool{}
+	for i, nodes := range r.Data.Intervened {
+		if i >= len(r.Data.Rows) || len(distinct) >= MaxDataEffects {
+			break
+		}
+		k, one := -1, true
+		for _, node := range nodes {
+			j, err := resolveNode(node, labels)
+			if err != nil || (k >= 0 && j != k) {
+				one = false
+				break
+			}
+			k = j
+		}
+		if one && k >= 0 && k < len(r.Data.Rows[i]) {
+			distinct[query{k, float32(r.Data.Rows[i][k])}] = true
+		}
+	}
+	return max(q+len(distinct), 1)
+}
+
 // PredictData validates r, runs the data-set model m on it and builds the
 // response: the graph from all rows, and effects for every r.Do and every
 // distinct intervention of the data (do() first, in order; then the data's,

@@ -66,20 +66,52 @@ func (m *Model) runDataSet(ctx context.Context, s *state, d *contract.DataSet) (
 
 // WorkingBytes estimates the working memory of one run, in bytes, for a
 // batch of b elements of rows samples (S, or R for a data-set model) over n
-// variables: the largest intermediate tensors (the feed-forward hidden
-// layer and the attention weights, a few of each alive at once) plus the
-// inputs. It is an upper-bound guide for admission control, not a count.
-func (m *Model) WorkingBytes(b, rows, n int) int64 {
+// variables with q queries each (a data-set model's Q; ignored for the
+// sample-pair contract): the largest intermediate tensors (the feed-forward
+// hidden layer and the attention weights, a few of each alive at once) plus
+// the inputs. It is an upper-bound guide for admission control, not a
+// count: TestDataSetWorkingBytesBound holds it between 1 and 3 times what a
+// data-set run allocates.
+func (m *Model) WorkingBytes(b, rows, n, q int) int64 {
 	c := m.cfg
-	bb, rr, nn := int64(b), int64(rows), int64(n)
+	bb, rr, nn, qq := int64(b), int64(rows), int64(n), int64(max(q, 1))
 	wide := int64(max(c.FF, 4*c.DModel))
+	heads := int64(c.Heads)
 	var elems int64
 	if c.Variant.DataSet() {
-		tokens := bb * nn * nn // one token per ordered pair
-		elems = 3*tokens*wide + 3*bb*nn*int64(c.Heads)*nn*nn + 8*bb*rr*nn
+		// The pair tokens (one per ordered pair) through the axial blocks:
+		// features, embeddings, the QKV projection and the feed-forward
+		// hidden layer; about 10·DModel floats a token were allocated, and
+		// 4·max(FF, 4·DModel) is at least 16·DModel.
+		pairs := 4 * bb * nn * nn * wide
+		// The inputs and the statistics over the rows: about a dozen
+		// [B,R,N] tensors are allocated (standardised values, their
+		// squares, weighted copies and transposes, the pooled Gram's
+		// inputs) beside the inputs' two.
+		stats := dataSetRowTensors * bb * rr * nn
+		// Per query: the row matching of the query statistics (x_k,
+		// intervened_k, the distance chain, match and its transpose, each
+		// [B,R,Q], a few alive at once), and the effect head's tokens (one
+		// per variable, as wide as the pair tokens) through its blocks.
+		queries := dataSetQueryRowTensors*bb*rr*qq + 4*bb*qq*nn*wide
+		elems = pairs + stats + queries
+		if m.scores {
+			// Unfused attention materialises its weights [B·N,H,N,N] per
+			// axial block, and [B·Q,H,N,N] in the effect head.
+			elems += 3*bb*heads*nn*nn*nn + 3*bb*qq*heads*nn*nn
+		}
 	} else {
 		tokens := bb * nn
-		elems = 3*tokens*wide + 3*bb*int64(c.Heads)*nn*nn + 4*bb*rr*nn
+		elems = 3*tokens*wide + 3*bb*heads*nn*nn + 4*bb*rr*nn
 	}
 	return 4 * elems
 }
+
+// The row-scaled terms of a data-set run's working memory, in [B,R,N] and
+// [B,R,Q] tensors: measured allocation (TestDataSetWorkingBytesBound) is
+// about 12 and 3.3 of them beside the inputs' 2 [B,R,N]; the estimate keeps
+// a margin over both.
+const (
+	dataSetRowTensors      = 18
+	dataSetQueryRowTensors = 5
+)

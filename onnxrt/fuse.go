@@ -461,3 +461,15 @@ func (x *ir) fuseQKV() {
 		at.k = &merged
 	}
 }
+
+// keepsScores reports whether the graph still computes an attention's
+// scores as a value of its own (a live Softmax): the fused Attention keeps
+// one N×N block in scratch instead.
+func (x *ir) keepsScores() bool {
+	for _, n := range x.nodes {
+		if !n.dead && n.op == "Softmax" {
+			return true
+		}
+	}
+	return false
+}

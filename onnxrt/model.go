@@ -31,6 +31,9 @@ type Model struct {
 	plan  *plan
 	pool  sync.Pool
 	nodes int // ONNX nodes before fusion
+	// scores is set when some attention's score tensor is a graph value
+	// (a Softmax the fusion did not absorb), so WorkingBytes counts it.
+	scores bool
 }
 
 // Outputs are the model's results for one batch: Delta [B,N] and
@@ -240,7 +243,7 @@ func compile(ctx context.Context, mp *onnx.ModelProto, fuse bool) (*Model, error
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode())}
+	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode()), scores: x.keepsScores()}
 	m.pool.New = func() any { return newState(p) }
 	if err := loadPhase(ctx, "the smoke run"); err != nil {
 		return nil, err

@@ -223,3 +223,74 @@ func TestInferDataSet(t *testing.T) {
 	}
 
 }
+
+// TestDataSetWorkingMemoryCountsQueries: a data-set request's working
+// memory grows with its queries (do() and the data's own interventions on
+// /predict, Q on OIP), so with --max-work just above what Q=2 needs, the
+// same rows with 64 queries get 413 naming the limit, the flag and Q.
+func TestDataSetWorkingMemoryCountsQueries(t *testing.T) {
+	_, f := dataSetServer(t)
+	a, _ := testModels(t)
+	const n = 5
+	small := dataRequest(n) // one do() and the data's one block: Q=2
+	rows := len(small.Data.Rows)
+	if q := small.Queries(); q != 2 {
+		t.Fatalf("Queries() = %d, want 2", q)
+	}
+	limit := f.WorkingBytes(1, rows, n, 2)
+	if f.WorkingBytes(1, rows, n, 64) <= limit {
+		t.Fatalf("WorkingBytes does not grow with Q: %d at Q=2 and Q=64", limit)
+	}
+	s := newTestServer(t, Config{Models: []*onnxrt.Model{a, f}, MaxWorkBytes: limit})
+	big := dataRequest(n)
+	for i := range 62 {
+		big.Do = append(big.Do, api.Do{Variable: api.Node{Index: i % n}, Value: float64(i)})
+	}
+	infer := func(q int) *InferRequest {
+		d := modeltest.RandomDataSet(9, 1, n, q, modeltest.Mixed)
+		d.R = min(d.R, rows)
+		return dataSetInfer(d)
+	}
+	cases := []struct {
+		name, path string
+		body       any
+		want       int
+	}{
+		{"predict Q=2", "/predict", small, http.StatusOK},
+		{"predict Q=64", "/predict", big, http.StatusRequestEntityTooLarge},
+		{"infer Q=2", "/v2/models/model-f/infer", infer(2), http.StatusOK},
+		{"infer Q=64", "/v2/models/model-f/infer", infer(64), http.StatusRequestEntityTooLarge},
+	}
+	for _, tc := range cases {
+		w := do(t, s, http.MethodPost, tc.path, mustJSON(t, tc.body))
+		if w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, w.Code, tc.want, w.Body)
+			continue
+		}
+		if tc.want == http.StatusRequestEntityTooLarge {
+			for _, s := range []string{"--max-work", "Q=64", formatBytes(limit)} {
+				if !strings.Contains(w.Body.String(), s) {
+					t.Errorf("%s: 413 %s does not name %q", tc.name, w.Body, s)
+				}
+			}
+		}
+	}
+}
+
+// dataSetInfer is an OIP request carrying d's first d.R rows.
+func dataSetInfer(d *contract.DataSet) *InferRequest {
+	f64 := func(v []float32) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	rn := d.R * d.N
+	return &InferRequest{Inputs: []InferInput{
+		{Name: contract.Samples, Datatype: "FP32", Shape: []int{1, d.R, d.N}, Data: f64(d.Samples[:rn])},
+		{Name: contract.Intervened, Datatype: "FP32", Shape: []int{1, d.R, d.N}, Data: f64(d.Intervened[:rn])},
+		{Name: contract.QueryMask, Datatype: "FP32", Shape: []int{1, d.Q, d.N}, Data: f64(d.QueryMask)},
+		{Name: contract.QueryValue, Datatype: "FP32", Shape: []int{1, d.Q}, Data: f64(d.QueryValue)},
+	}}
+}

@@ -215,7 +215,7 @@ func TestGzipBodies(t *testing.T) {
 // limit and its flag, before anything runs.
 func TestWorkingMemoryBound(t *testing.T) {
 	a, _ := testModels(t)
-	limit := a.WorkingBytes(64, 2, 8)
+	limit := a.WorkingBytes(64, 2, 8, 0)
 	s := newTestServer(t, Config{MaxWorkBytes: limit, MaxBody: 64 << 20})
 	w := do(t, s, http.MethodPost, "/v2/models/model-a/infer", mustJSON(t, validInfer(1, 5000, 2, 8)))
 	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "--max-work") {

@@ -439,7 +439,7 @@ func (s *Server) infer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkWork(e.m, in.B, in.S, in.N); err != nil {
+	if err := s.checkWork(e.m, in.B, in.S, in.N, 0); err != nil {
 		return err
 	}
 	asBinary, err := binaryOutputs(r, names)

@@ -113,7 +113,7 @@ func (s *Server) inferDataSet(c echo.Context, e *entry, r *InferRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkWork(e.m, d.B, d.R, d.N); err != nil {
+	if err := s.checkWork(e.m, d.B, d.R, d.N, d.Q); err != nil {
 		return err
 	}
 	asBinary, err := binaryOutputs(r, names)

@@ -53,7 +53,7 @@ func (s *Server) predict(c echo.Context) error {
 	if err != nil {
 		return badRequest(err)
 	}
-	if err := s.checkWork(e.m, in.B, in.S, in.N); err != nil {
+	if err := s.checkWork(e.m, in.B, in.S, in.N, 0); err != nil {
 		return err
 	}
 	var out onnxrt.Outputs
@@ -95,7 +95,7 @@ func (s *Server) predictBatch(c echo.Context, b *api.BatchRequest) error {
 		sz, n := b.Instances[i].Shape()
 		maxS, maxN = max(maxS, sz), max(maxN, n)
 	}
-	if err := s.checkWork(e.m, min(len(b.Instances), api.MaxBatch), maxS, maxN); err != nil {
+	if err := s.checkWork(e.m, min(len(b.Instances), api.MaxBatch), maxS, maxN, 0); err != nil {
 		return err
 	}
 	for i := range b.Instances {
@@ -145,7 +145,7 @@ func (s *Server) predictData(c echo.Context, r *api.DataRequest) error {
 	name := e.m.Name()
 	c.Set(modelKey, name)
 	if rows := len(r.Data.Rows); rows > 0 {
-		if err := s.checkWork(e.m, 1, rows, len(r.Data.Rows[0])); err != nil {
+		if err := s.checkWork(e.m, 1, rows, len(r.Data.Rows[0]), r.Queries()); err != nil {
 			return err
 		}
 	}

@@ -44,6 +44,11 @@ const (
 // still gets its 503.
 const writeGrace = 5 * time.Second
 
+// closeGrace is how long Serve, its listener closed, waits for kept-alive
+// connections to take their last response (which carries Connection:
+// close) before Shutdown closes the ones still idle.
+const closeGrace = time.Second
+
 // Config configures a Server.
 type Config struct {
 	// Models are the models to serve; their names (onnxrt.Model.Name) must
@@ -102,8 +107,9 @@ type Server struct {
 	metrics *metrics
 	lim     *limiter
 	ready   atomic.Bool
-	bufs    sync.Pool // *bytes.Buffer, request bodies and JSON
-	outs    sync.Pool // *[]byte, encoded responses
+	closing atomic.Bool // the listener is closed: responses end their connections
+	bufs    sync.Pool   // *bytes.Buffer, request bodies and JSON
+	outs    sync.Pool   // *[]byte, encoded responses
 	routes  map[string]bool
 
 	idPrefix string
@@ -237,12 +243,19 @@ func (s *Server) routing() *echo.Echo {
 }
 
 // checkWork answers 413 when a prediction of b elements of rows samples
-// over n variables would need more working memory than the limit.
-func (s *Server) checkWork(m *onnxrt.Model, b, rows, n int) error {
-	if need := m.WorkingBytes(b, rows, n); need > s.cfg.MaxWorkBytes {
+// over n variables, with q queries each on a data-set model (0 for sample
+// pairs), would need more working memory than the limit.
+func (s *Server) checkWork(m *onnxrt.Model, b, rows, n, q int) error {
+	if need := m.WorkingBytes(b, rows, n, q); need > s.cfg.MaxWorkBytes {
+		shape := fmt.Sprintf("B=%d, %d rows, N=%d", b, rows, n)
+		advice := "send fewer instances or rows"
+		if m.DataSet() {
+			shape += fmt.Sprintf(", Q=%d queries", q)
+			advice = "send fewer rows or interventions (do, and the data's own distinct interventions)"
+		}
 		return &httpError{status: http.StatusRequestEntityTooLarge,
-			msg: fmt.Sprintf("this request (B=%d, %d rows, N=%d) needs about %s of working memory, over the limit of %s (causeway serve --max-work): send fewer instances or rows",
-				b, rows, n, formatBytes(need), formatBytes(s.cfg.MaxWorkBytes))}
+			msg: fmt.Sprintf("this request (%s) needs about %s of working memory, over the limit of %s (causeway serve --max-work): %s",
+				shape, formatBytes(need), formatBytes(s.cfg.MaxWorkBytes), advice)}
 	}
 	return nil
 }
@@ -267,18 +280,33 @@ func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// ServeHTTP answers one HTTP request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP answers one HTTP request. Once the listener is closed at the
+// end of a drain, every response carries Connection: close, so a kept-alive
+// client learns with its answer that the connection ends, instead of
+// sending its next request on a connection Shutdown closes under it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.closing.Load() {
+		w.Header().Set("Connection", "close")
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 // Default returns the name of the model that answers requests that name
 // none.
 func (s *Server) Default() string { return s.def.m.Name() }
 
 // Serve answers HTTP requests on ln until ctx ends, then shuts down
-// gracefully: GET /v2/health/ready turns 503, the listener closes, requests
-// in flight finish (for at most Config.ShutdownTimeout) and Serve returns
-// nil. It returns an error if the server fails or the shutdown times out.
+// gracefully, so that a client never has a connection reset under a
+// request: GET /v2/health/ready turns 503 and requests keep being answered
+// (on kept-alive connections too) for Config.Drain; then the listener
+// closes (new connections are refused, never accepted and dropped), each
+// kept-alive connection's next response carries Connection: close, and
+// after at most a second for them Shutdown closes the connections still
+// idle and lets requests in flight finish (for at most
+// Config.ShutdownTimeout). Serve then returns nil; it returns an error if
+// the server fails or the shutdown times out.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var open atomic.Int64 // connections accepted and not yet closed
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.Timeout,
@@ -287,6 +315,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				open.Add(-1)
+			}
+		},
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -310,14 +346,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
-	s.log.Info("shutting down: finishing requests in flight", slog.Duration("timeout", s.cfg.ShutdownTimeout))
+	s.log.Info("shutting down: listener closed, finishing requests in flight", slog.Duration("timeout", s.cfg.ShutdownTimeout))
+	s.closing.Store(true)
+	ln.Close()
+	<-errc // Serve returns once its listener is closed; the connections stay
+	for end := time.Now().Add(min(closeGrace, s.cfg.ShutdownTimeout)); open.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	if err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	s.log.Info("shut down")

@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -731,5 +733,57 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if !errors.Is(context.Cause(ctx), context.Canceled) {
 		t.Error("context")
+	}
+}
+
+// TestServeShutdownKeptAlive runs Serve on loopback under keep-alive
+// clients sending requests back to back, cancels it, and requires that no
+// request fails without a response (a reset or EOF on a kept-alive
+// connection) at any drain: before the drain ends every request is
+// answered, and afterwards new connections are refused.
+func TestServeShutdownKeptAlive(t *testing.T) {
+	for _, drain := range []time.Duration{0, 200 * time.Millisecond} {
+		s := newTestServer(t, Config{Timeout: 5 * time.Second, Drain: drain})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, ln) }()
+		url := "http://" + ln.Addr().String() + "/v2"
+		tr := &http.Transport{MaxIdleConnsPerHost: 8}
+		var answered, failed atomic.Int64
+		var firstErr atomic.Value
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+				for {
+					resp, err := client.Post(url, "application/json", nil) // POST: the transport does not retry it
+					if errors.Is(err, syscall.ECONNREFUSED) {
+						return
+					}
+					if err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err)
+						continue
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					answered.Add(1)
+				}
+			})
+		}
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("drain %s: Serve: %v", drain, err)
+		}
+		wg.Wait()
+		tr.CloseIdleConnections()
+		if failed.Load() > 0 || answered.Load() == 0 {
+			t.Errorf("drain %s: %d answered, %d failed without a response (first: %v)", drain, answered.Load(), failed.Load(), firstErr.Load())
+		}
 	}
 }

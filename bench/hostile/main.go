@@ -3,9 +3,12 @@
 // one after another while K clients send their bodies a byte per second,
 // and prints the good requests' success within 1 s and p50 latency; then
 // one OIP request with B=5000 (S=2, N=50) and the server's peak RSS; then
-// /metrics growth under 300 made-up methods.
+// /metrics growth under 300 made-up methods. With -sigterm it instead starts
+// `causeway serve` as a child process, drives -clients keep-alive clients
+// with /predict requests, sends SIGTERM mid-load and counts what they saw.
 //
 //	go run ./bench/hostile [-slow 12,68] [-seconds 10]
+//	go run ./bench/hostile -sigterm [-clients 16] [-drain 3s]
 package main
 
 import (
@@ -35,7 +38,15 @@ import (
 func main() {
 	slowFlag := flag.String("slow", "0,12,68", "numbers of slow-body clients to measure beside")
 	seconds := flag.Float64("seconds", 10, "seconds per measurement")
+	sigtermFlag := flag.Bool("sigterm", false, "measure SIGTERM under load on a child `causeway serve` instead (run from the module root)")
+	clients := flag.Int("clients", 16, "keep-alive clients of -sigterm")
+	drain := flag.Duration("drain", 3*time.Second, "the child server's --drain under -sigterm")
 	flag.Parse()
+	if *sigtermFlag {
+		fmt.Printf("CPU: %s, %d cores\n\n", machine.CPU(), runtime.NumCPU())
+		sigterm(*clients, 2*time.Second, *drain, goodBody())
+		return
+	}
 	m, err := onnxrt.LoadBytes(models.DefaultName, models.Default())
 	check(err)
 	srv, err := serve.New(serve.Config{Models: []*onnxrt.Model{m}, Version: "bench", Timeout: 10 * time.Second})
