@@ -193,9 +193,19 @@ func (x *exampleRunner) run(script string, serve bool) {
 		x.startServer()
 		script = x.againstServer(script)
 	}
-	out, err := x.bash(x.workdir(script), script)
+	dir := x.workdir(script)
+	out, err := x.bash(dir, script)
 	if err != nil {
 		t.Fatalf("%v\n%s\n--- output:\n%.3000s", err, script, out)
+	}
+	// What the block says it writes is there.
+	for _, m := range regexp.MustCompile(`--(?:out|output) (\S+)`).FindAllStringSubmatch(script, -1) {
+		if m[1] == "-" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, m[1])); err != nil || (!fi.IsDir() && fi.Size() == 0) {
+			t.Errorf("the block's --out/--output %s is missing or empty (%v)\n%s", m[1], err, script)
+		}
 	}
 	t.Logf("ran:\n%s\n--- output:\n%.600s", script, out)
 }
