@@ -42,12 +42,57 @@ func newApp() *cli.App {
 			completionCommand(),
 		},
 	}
+	check := os.Getenv(exampleCheckEnv) == "1"
 	for _, c := range app.Commands {
 		if c.OnUsageError == nil {
 			c.OnUsageError = usageError
 		}
+		if check && c.Action != nil {
+			c.Action = exampleCheckAction
+		}
 	}
 	return app
+}
+
+// exampleCheckEnv names the environment variable of the README-example check
+// (readme_examples_test.go): with CAUSEWAY_EXAMPLE_CHECK=1 every command
+// parses its flags and arguments as usual (an unknown flag or a value of the
+// wrong type fails as it would), has its arguments checked (a command that
+// takes none refuses any, as a flag after an argument would be ignored;
+// compare's and completion's are checked as they check them) and then exits
+// 0 without doing its work. It is how the test holds examples to the CLI that
+// are too long to run (an hour of training) or need files a fresh clone lacks
+// (a checkpoint). Checks a command makes of its flags' values inside its
+// action (for example that --prior names a known prior) are not made.
+const exampleCheckEnv = "CAUSEWAY_EXAMPLE_CHECK"
+
+// exampleArgChecks are the argument checks of the commands that take
+// arguments, under exampleCheckEnv.
+var exampleArgChecks = map[string]func(c *cli.Context) error{
+	"compare": func(c *cli.Context) error {
+		_, _, err := compareArgs(c.Args().Slice(), c.String("out"))
+		return err
+	},
+	"completion": func(c *cli.Context) error {
+		if c.Args().First() != "bash" || c.NArg() > 1 {
+			return fmt.Errorf("completion: give the shell: bash")
+		}
+		return nil
+	},
+}
+
+// exampleCheckAction replaces every command's action under exampleCheckEnv.
+func exampleCheckAction(c *cli.Context) error {
+	name := c.Command.Name
+	if check, ok := exampleArgChecks[name]; ok {
+		if err := check(c); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	} else if c.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (a flag after it is not parsed)", name, c.Args().First())
+	}
+	_, err := fmt.Fprintf(c.App.ErrWriter, "causeway %s: %s=1: the command line parses; not run\n", name, exampleCheckEnv)
+	return err
 }
 
 // usageError reports a command-line mistake in one line with where to look.
