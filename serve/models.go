@@ -234,21 +234,23 @@ func LoadDirWith(dir string, opts LoadOptions) (models []*onnxrt.Model, skipped 
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultLoadTimeout
 	}
+	if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+		return nil, nil, fmt.Errorf("serve: models directory %s is a file; give the directory holding the .onnx files", dir)
+	}
 	var paths []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// Walking dir/. follows dir itself when it is a symbolic link to a
+	// directory (WalkDir follows no links, the root's included).
+	err = filepath.WalkDir(filepath.Join(dir, ".")+string(filepath.Separator)+".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".onnx") {
-			paths = append(paths, path)
+			paths = append(paths, filepath.Clean(path))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("serve: models directory: %w", err)
-	}
-	if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
-		return nil, nil, fmt.Errorf("serve: models directory %s is a file; give the directory holding the .onnx files", dir)
 	}
 	if len(paths) == 0 {
 		return nil, nil, fmt.Errorf("serve: no .onnx files under %s (export models with causeway export --out %s/NAME.onnx)", dir, dir)

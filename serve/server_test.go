@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -670,6 +672,16 @@ func TestLoadDir(t *testing.T) {
 	}
 	if _, _, err := LoadDir(dir + "/missing"); err == nil {
 		t.Error("missing dir loads")
+	}
+	// A symbolic link to a models directory is followed (the root only;
+	// WalkDir follows no link below it).
+	link := filepath.Join(t.TempDir(), "models")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	linked, _, err := LoadDir(link)
+	if err != nil || len(linked) != 2 {
+		t.Errorf("symlinked dir: %d models, %v", len(linked), err)
 	}
 }
 
