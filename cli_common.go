@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"causeway/onnxrt"
+	"causeway/progress"
 	"causeway/scm"
 )
 
@@ -105,7 +106,9 @@ func newLogger(level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	// Beside: on a terminal, log lines move the progress line out of their
+	// way instead of printing over it.
+	return slog.New(slog.NewTextHandler(progress.Beside(os.Stderr), &slog.HandlerOptions{Level: l})), nil
 }
 
 // maxModelSizeFlag is --max-model-size, shared by the commands that load

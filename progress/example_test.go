@@ -26,3 +26,12 @@ func ExampleNew() {
 	// train 200/3000 (6%) 3.33 it/s elapsed 1m00s ETA 14m00s loss 2.50
 	// train done: 300/3000 in 1m30s, 3.33 it/s, loss 2.00
 }
+
+func ExampleBeside() {
+	// Log lines through Beside(os.Stderr) never print over a progress line
+	// a Reporter draws on os.Stderr; where no line is drawn (as here, on
+	// standard output) they pass straight through.
+	log := progress.Beside(os.Stdout)
+	fmt.Fprintln(log, "level=INFO msg=validation step=500")
+	// Output: level=INFO msg=validation step=500
+}

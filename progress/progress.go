@@ -269,7 +269,14 @@ func (r *Reporter) draw(now time.Time, final bool) {
 	n := utf8.RuneCountInString(line)
 	pad := max(r.width-n, 0)
 	r.width = n
+	drawnLines.Lock()
 	io.WriteString(r.w, "\r"+line+strings.Repeat(" ", pad))
+	drawnLines.Unlock()
+	if final {
+		setLine(r.w, "")
+	} else {
+		setLine(r.w, line)
+	}
 }
 
 // plain prints a log line. The caller holds r.mu.

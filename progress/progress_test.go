@@ -260,3 +260,33 @@ func TestNoLabel(t *testing.T) {
 	}
 	New(nil, 10, "nil writer").Done() // must not panic
 }
+
+// TestBeside: a log line written beside a terminal progress line blanks
+// it, prints, and redraws it below; with no line drawn it passes through;
+// after Done nothing is redrawn.
+func TestBeside(t *testing.T) {
+	var out strings.Builder
+	now := time.Unix(0, 0)
+	r := New(&out, 10, "work", WithTerminal(true), WithClock(func() time.Time { return now }))
+	r.Add(5)
+	now = now.Add(time.Second)
+	r.Add(0)
+	log := Beside(&out)
+	before := out.Len()
+	io.WriteString(log, "level=INFO msg=hello\n")
+	got := out.String()[before:]
+	if !strings.HasPrefix(got, "\r") || !strings.Contains(got, "level=INFO msg=hello\n\rwork [") {
+		t.Errorf("beside a drawn line: %q", got)
+	}
+	r.Done()
+	before = out.Len()
+	io.WriteString(log, "after\n")
+	if got := out.String()[before:]; got != "after\n" {
+		t.Errorf("after Done: %q", got)
+	}
+	var plain strings.Builder
+	io.WriteString(Beside(&plain), "x\n")
+	if plain.String() != "x\n" {
+		t.Errorf("no reporter: %q", plain.String())
+	}
+}
