@@ -5,24 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
 
-// readmeBlock returns the fenced code block that follows marker in README.md.
+// readmeBlock returns the ```sh block that follows marker in README.md.
 func readmeBlock(t *testing.T, marker string) string {
 	t.Helper()
-	data, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile("(?s)" + regexp.QuoteMeta(marker) + "\\s*```sh\\n(.*?)```")
-	m := re.FindSubmatch(data)
-	if m == nil {
-		t.Fatalf("README.md has no ```sh block after %q", marker)
-	}
-	return strings.TrimSpace(string(m[1]))
+	return strings.TrimSpace(readmeFenced(t, marker, "sh"))
 }
 
 // TestQuickstartTestCommandIsWhatCIRuns holds the README's test command and
