@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"causeway/export"
+	"causeway/onnxfile"
 )
 
 // exportCommand is `causeway export`: checkpoint → ONNX file (and optionally
@@ -44,7 +45,7 @@ func runExport(c *cli.Context) error {
 	if meta.Name == "" {
 		meta.Name = export.DefaultName(out, cfg)
 	}
-	if err := export.CheckName(meta.Name); err != nil {
+	if err := onnxfile.CheckName(meta.Name); err != nil {
 		return fmt.Errorf("export: --name: %w", err)
 	}
 	meta.Version = version
@@ -61,7 +62,7 @@ func runExport(c *cli.Context) error {
 		size = st.Size()
 	}
 	fmt.Fprintf(c.App.Writer, "exported %s: variant %s, %d parameters, %d nodes of %d op types, opset %d, %d bytes -> %s\n",
-		meta.Name, cfg.Variant, params.Count(), len(m.GetGraph().GetNode()), len(export.OpTypes(m)), export.Opset, size, files[0])
+		meta.Name, cfg.Variant, params.Count(), len(m.GetGraph().GetNode()), len(export.OpTypes(m)), onnxfile.Opset, size, files[0])
 	for _, f := range files[1:] {
 		fmt.Fprintf(c.App.Writer, "  also wrote %s\n", f)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"causeway/export"
 	"causeway/model"
+	"causeway/onnxfile"
 )
 
 // writeTestCheckpoint writes a small Model A checkpoint directory.
@@ -61,8 +62,8 @@ func TestExportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	props := export.Props(m)
-	if props[export.PropName] != "model-a" || props[export.PropTrainingSteps] != "250" || props[export.PropSeed] != "7" || props[export.PropVersion] != version {
+	props := onnxfile.Props(m)
+	if props[onnxfile.PropName] != "model-a" || props[onnxfile.PropTrainingSteps] != "250" || props[onnxfile.PropSeed] != "7" || props[onnxfile.PropVersion] != version {
 		t.Errorf("metadata %v", props)
 	}
 	if _, err := os.Stat(filepath.Join(repo, "model-a", "1", "model.onnx")); err != nil {

@@ -13,6 +13,7 @@ import (
 	"causeway/contract"
 	"causeway/model"
 	"causeway/model/modeltest"
+	"causeway/onnxfile"
 )
 
 func dataSetJob(path string, d *contract.DataSet) ortJob {
@@ -111,7 +112,7 @@ func TestDataSetTritonConfig(t *testing.T) {
 
 // TestShippedDataSetModelInONNXRuntime runs the shipped, trained
 // models/model-f.onnx in onnxruntime and the float64 reference on its
-// weights (ParamsOf) on generated data sets (mixed, observational-only,
+// weights (onnxfile.ParamsOf) on generated data sets (mixed, observational-only,
 // multi-target; N = 5 to 30) and requires the same outputs within 1e-4.
 func TestShippedDataSetModelInONNXRuntime(t *testing.T) {
 	dir, node := interopDir(t)
@@ -127,7 +128,7 @@ func TestShippedDataSetModelInONNXRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, p, err := ParamsOf(mp)
+	c, p, err := onnxfile.ParamsOf(mp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"causeway/export"
 	"causeway/model"
+	"causeway/onnxfile"
 )
 
 // ExampleBuild exports a freshly initialised Model D and inspects the graph.
@@ -22,7 +23,7 @@ func ExampleBuild() {
 	}
 	g := m.GetGraph()
 	fmt.Println(g.GetInput()[0].GetName(), g.GetOutput()[0].GetName(), g.GetOutput()[1].GetName())
-	fmt.Println(export.Props(m)[export.PropVariant], export.Props(m)[export.PropTrainingSteps])
+	fmt.Println(onnxfile.Props(m)[onnxfile.PropVariant], onnxfile.Props(m)[onnxfile.PropTrainingSteps])
 
 	// Write it with export.WriteFile(path, m), or with a Triton repository:
 	// export.Write(m, export.Target{Path: "models/model-d.onnx", TritonRepo: "triton", Name: "model-d"})

@@ -16,30 +16,19 @@ package export
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"causeway/contract"
+	"causeway/onnxfile"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
 	"causeway/model"
-)
-
-// Format constants of every exported file.
-const (
-	// Opset is the ONNX operator set version of the default domain.
-	Opset = 13
-	// IRVersion is the ONNX IR version written in ModelProto.ir_version.
-	IRVersion = 8
-	// Producer is ModelProto.producer_name.
-	Producer = "causeway"
 )
 
 // Metadata describes where an exported model comes from. It is written,
@@ -55,28 +44,6 @@ type Metadata struct {
 	// Version is the causeway version that exported the model.
 	Version string
 }
-
-// Keys of the metadata_props of an exported model. Sizes and flags are
-// decimal strings; PropConfig holds the complete model.Config as JSON and
-// PropContract the tensor contract as JSON (see Contract).
-const (
-	PropName          = "name"
-	PropVariant       = "variant"
-	PropDModel        = "d_model"
-	PropHeads         = "heads"
-	PropLayers        = "layers"
-	PropStructLayers  = "struct_layers"
-	PropFF            = "ff"
-	PropActivation    = "activation"
-	PropMaxNodes      = "max_nodes"
-	PropEquivariant   = "equivariant"
-	PropParameters    = "parameters"
-	PropTrainingSteps = "training_steps"
-	PropSeed          = "seed"
-	PropVersion       = "causeway_version"
-	PropConfig        = "config"
-	PropContract      = "contract"
-)
 
 // Contract returns the inputs and outputs of the sample-pair models' exports
 // (contract.PairSpecs).
@@ -154,27 +121,27 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 		return nil, fmt.Errorf("export: contract: %w", err)
 	}
 	props := [][2]string{
-		{PropName, name},
-		{PropVariant, string(cfg.Variant)},
-		{PropDModel, strconv.Itoa(cfg.DModel)},
-		{PropHeads, strconv.Itoa(cfg.Heads)},
-		{PropLayers, strconv.Itoa(cfg.Layers)},
-		{PropStructLayers, strconv.Itoa(cfg.StructLayers)},
-		{PropFF, strconv.Itoa(cfg.FF)},
-		{PropActivation, string(cfg.Activation)},
-		{PropMaxNodes, strconv.Itoa(cfg.MaxNodes)},
-		{PropEquivariant, strconv.FormatBool(cfg.Equivariant)},
-		{PropParameters, strconv.Itoa(p.Count())},
-		{PropTrainingSteps, strconv.FormatInt(meta.Steps, 10)},
-		{PropSeed, strconv.FormatUint(meta.Seed, 10)},
-		{PropVersion, meta.Version},
-		{PropConfig, cfg.JSON()},
-		{PropContract, strings.TrimSpace(contractJSON.String())},
+		{onnxfile.PropName, name},
+		{onnxfile.PropVariant, string(cfg.Variant)},
+		{onnxfile.PropDModel, strconv.Itoa(cfg.DModel)},
+		{onnxfile.PropHeads, strconv.Itoa(cfg.Heads)},
+		{onnxfile.PropLayers, strconv.Itoa(cfg.Layers)},
+		{onnxfile.PropStructLayers, strconv.Itoa(cfg.StructLayers)},
+		{onnxfile.PropFF, strconv.Itoa(cfg.FF)},
+		{onnxfile.PropActivation, string(cfg.Activation)},
+		{onnxfile.PropMaxNodes, strconv.Itoa(cfg.MaxNodes)},
+		{onnxfile.PropEquivariant, strconv.FormatBool(cfg.Equivariant)},
+		{onnxfile.PropParameters, strconv.Itoa(p.Count())},
+		{onnxfile.PropTrainingSteps, strconv.FormatInt(meta.Steps, 10)},
+		{onnxfile.PropSeed, strconv.FormatUint(meta.Seed, 10)},
+		{onnxfile.PropVersion, meta.Version},
+		{onnxfile.PropConfig, cfg.JSON()},
+		{onnxfile.PropContract, strings.TrimSpace(contractJSON.String())},
 	}
 	m := &onnx.ModelProto{
-		IrVersion:       IRVersion,
-		OpsetImport:     []*onnx.OperatorSetIdProto{{Domain: "", Version: Opset}},
-		ProducerName:    Producer,
+		IrVersion:       onnxfile.IRVersion,
+		OpsetImport:     []*onnx.OperatorSetIdProto{{Domain: "", Version: onnxfile.Opset}},
+		ProducerName:    onnxfile.Producer,
 		ProducerVersion: meta.Version,
 		DocString:       b.g.DocString,
 		Graph:           b.g,
@@ -237,72 +204,4 @@ func Unmarshal(data []byte) (*onnx.ModelProto, error) {
 		return nil, fmt.Errorf("export: not an ONNX model: %w", err)
 	}
 	return m, nil
-}
-
-// Props returns m's metadata_props as a map.
-func Props(m *onnx.ModelProto) map[string]string {
-	out := make(map[string]string, len(m.GetMetadataProps()))
-	for _, kv := range m.GetMetadataProps() {
-		out[kv.GetKey()] = kv.GetValue()
-	}
-	return out
-}
-
-// ConfigOf returns the architecture recorded in the metadata of a model that
-// Build produced.
-func ConfigOf(m *onnx.ModelProto) (model.Config, error) {
-	s, ok := Props(m)[PropConfig]
-	if !ok {
-		return model.Config{}, fmt.Errorf("export: model %q has no %q metadata (not exported by causeway?)", m.GetGraph().GetName(), PropConfig)
-	}
-	var c model.Config
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
-		return model.Config{}, fmt.Errorf("export: model %q: config metadata: %w", m.GetGraph().GetName(), err)
-	}
-	if err := c.Validate(); err != nil {
-		return model.Config{}, fmt.Errorf("export: model %q: config metadata: %w", m.GetGraph().GetName(), err)
-	}
-	return c, nil
-}
-
-// ParamsOf reads back the parameters of an exported model: every
-// parameter of its recorded architecture (model.Specs), from the FLOAT
-// initializer of the same name (raw data or float_data), checked against
-// the architecture (model.Params.Check). With the float64 reference
-// (model.NewReference) this scores or checks a shipped .onnx file without
-// its checkpoint.
-func ParamsOf(m *onnx.ModelProto) (model.Config, model.Params, error) {
-	c, err := ConfigOf(m)
-	if err != nil {
-		return c, nil, err
-	}
-	inits := map[string]*onnx.TensorProto{}
-	for _, t := range m.GetGraph().GetInitializer() {
-		inits[t.GetName()] = t
-	}
-	p := model.Params{}
-	for _, sp := range model.Specs(c) {
-		t, ok := inits[sp.Name]
-		if !ok {
-			return c, nil, fmt.Errorf("export: parameter %s is missing from the graph", sp.Name)
-		}
-		if onnx.TensorProto_DataType(t.GetDataType()) != onnx.TensorProto_FLOAT {
-			return c, nil, fmt.Errorf("export: parameter %s is not FLOAT", sp.Name)
-		}
-		data := t.GetFloatData()
-		if raw := t.GetRawData(); len(raw) > 0 {
-			if len(raw) != 4*sp.Size() {
-				return c, nil, fmt.Errorf("export: parameter %s has %d bytes, shape %v wants %d", sp.Name, len(raw), sp.Shape, 4*sp.Size())
-			}
-			data = make([]float32, sp.Size())
-			for i := range data {
-				data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-			}
-		}
-		p[sp.Name] = &model.Tensor{Shape: append([]int(nil), sp.Shape...), Data: append([]float32(nil), data...)}
-	}
-	if err := p.Check(c); err != nil {
-		return c, nil, fmt.Errorf("export: %w", err)
-	}
-	return c, p, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"causeway/contract"
+	"causeway/onnxfile"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -124,19 +125,19 @@ func TestMetadataProps(t *testing.T) {
 	c := model.DefaultConfig(model.VariantD)
 	c.DModel, c.FF = 32, 64
 	m, p := build(t, c, Metadata{Name: "model-d", Steps: 3000, Seed: 42, Version: "0.1.0"})
-	props := Props(m)
+	props := onnxfile.Props(m)
 	want := map[string]string{
-		PropName: "model-d", PropVariant: "D", PropDModel: "32", PropHeads: "4", PropLayers: "4",
-		PropStructLayers: "2", PropFF: "64", PropActivation: "relu", PropMaxNodes: "50",
-		PropEquivariant: "false", PropTrainingSteps: "3000", PropSeed: "42", PropVersion: "0.1.0",
-		PropParameters: fmt.Sprint(p.Count()),
+		onnxfile.PropName: "model-d", onnxfile.PropVariant: "D", onnxfile.PropDModel: "32", onnxfile.PropHeads: "4", onnxfile.PropLayers: "4",
+		onnxfile.PropStructLayers: "2", onnxfile.PropFF: "64", onnxfile.PropActivation: "relu", onnxfile.PropMaxNodes: "50",
+		onnxfile.PropEquivariant: "false", onnxfile.PropTrainingSteps: "3000", onnxfile.PropSeed: "42", onnxfile.PropVersion: "0.1.0",
+		onnxfile.PropParameters: fmt.Sprint(p.Count()),
 	}
 	for k, v := range want {
 		if props[k] != v {
 			t.Errorf("metadata %s = %q, want %q", k, props[k], v)
 		}
 	}
-	got, err := ConfigOf(m)
+	got, err := onnxfile.ConfigOf(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,15 +145,15 @@ func TestMetadataProps(t *testing.T) {
 		t.Errorf("config metadata %+v, want %+v", got, c)
 	}
 	var contract struct{ Inputs, Outputs []contract.Spec }
-	if err := json.Unmarshal([]byte(props[PropContract]), &contract); err != nil {
+	if err := json.Unmarshal([]byte(props[onnxfile.PropContract]), &contract); err != nil {
 		t.Fatalf("contract metadata: %v", err)
 	}
 	ins, outs := Contract()
 	if fmt.Sprint(contract.Inputs) != fmt.Sprint(ins) || fmt.Sprint(contract.Outputs) != fmt.Sprint(outs) {
 		t.Errorf("contract metadata %+v", contract)
 	}
-	if !strings.Contains(props[PropContract], "edge i -> j") {
-		t.Errorf("contract does not document the adjacency orientation: %s", props[PropContract])
+	if !strings.Contains(props[onnxfile.PropContract], "edge i -> j") {
+		t.Errorf("contract does not document the adjacency orientation: %s", props[onnxfile.PropContract])
 	}
 }
 
@@ -175,7 +176,7 @@ func TestMarshalDeterministicRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back.GetGraph().GetNode()) != len(m1.GetGraph().GetNode()) || Props(back)[PropVariant] != "E" {
+	if len(back.GetGraph().GetNode()) != len(m1.GetGraph().GetNode()) || onnxfile.Props(back)[onnxfile.PropVariant] != "E" {
 		t.Fatal("round trip lost content")
 	}
 	if _, err := Unmarshal([]byte("not a model")); err == nil {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -14,6 +13,7 @@ import (
 	"causeway/atomicfile"
 	"causeway/contract"
 	"causeway/model"
+	"causeway/onnxfile"
 )
 
 // Target says where Write puts an exported model. At least one of Path and
@@ -27,17 +27,6 @@ type Target struct {
 	TritonRepo string
 	// Name is the model's name in the repository (a directory name).
 	Name string
-}
-
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-
-// CheckName reports whether name can name a model in a model repository (a
-// single directory name of letters, digits, '.', '_' and '-').
-func CheckName(name string) error {
-	if !validName.MatchString(name) {
-		return fmt.Errorf("model name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", name)
-	}
-	return nil
 }
 
 // WriteFile writes m to path atomically: the file appears complete or not at
@@ -78,7 +67,7 @@ func Write(m *onnx.ModelProto, t Target) ([]string, error) {
 		}
 	}
 	if t.TritonRepo != "" {
-		if err := CheckName(t.Name); err != nil {
+		if err := onnxfile.CheckName(t.Name); err != nil {
 			return nil, fmt.Errorf("export: triton repository: %w", err)
 		}
 		dir := filepath.Join(t.TritonRepo, t.Name)
@@ -197,7 +186,7 @@ func TritonConfig(name string, dataSet bool) string {
 
 // dataSetModel reports whether m's metadata names a data-set variant.
 func dataSetModel(m *onnx.ModelProto) bool {
-	c, err := ConfigOf(m)
+	c, err := onnxfile.ConfigOf(m)
 	return err == nil && c.Variant.DataSet()
 }
 
@@ -205,7 +194,7 @@ func dataSetModel(m *onnx.ModelProto) bool {
 // without the .onnx extension ("models/model-a.onnx" → "model-a").
 func DefaultName(path string, c model.Config) string {
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if path == "" || CheckName(base) != nil {
+	if path == "" || onnxfile.CheckName(base) != nil {
 		return Metadata{}.name(c)
 	}
 	return base

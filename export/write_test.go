@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"causeway/model"
+	"causeway/onnxfile"
 )
 
 // listFiles returns every file and directory under dir, relative to it.
@@ -137,7 +138,7 @@ func TestWriteFileReplacesAtomically(t *testing.T) {
 	}
 	data, _ := os.ReadFile(out)
 	back, err := Unmarshal(data)
-	if err != nil || Props(back)[PropVariant] != "C" {
+	if err != nil || onnxfile.Props(back)[onnxfile.PropVariant] != "C" {
 		t.Fatalf("replaced file does not hold the model: %v", err)
 	}
 	if got := listFiles(t, dir); len(got) != 1 {

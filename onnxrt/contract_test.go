@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"causeway/contract"
+	"causeway/onnxfile"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -115,7 +116,7 @@ func TestRunValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name() != "model-a" || m.Config().MaxNodes != 8 || m.Metadata()[export.PropVariant] != "A" {
+	if m.Name() != "model-a" || m.Config().MaxNodes != 8 || m.Metadata()[onnxfile.PropVariant] != "A" {
 		t.Errorf("name %q, config %+v, metadata %v", m.Name(), m.Config(), m.Metadata())
 	}
 	rng := rand.New(rand.NewPCG(1, 1))

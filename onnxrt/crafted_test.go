@@ -16,6 +16,7 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
+	"causeway/onnxfile"
 )
 
 // TestCraftedModels loads model files an attacker could craft: every one
@@ -42,7 +43,7 @@ func TestCraftedModels(t *testing.T) {
 	}
 	setConfig := func(m *onnx.ModelProto, edit func(string) string) {
 		for _, kv := range m.MetadataProps {
-			if kv.Key == export.PropConfig {
+			if kv.Key == onnxfile.PropConfig {
 				kv.Value = edit(kv.Value)
 			}
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/advancedclimatesystems/gonnx"
 
 	"causeway/contract"
-	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
+	"causeway/onnxfile"
 )
 
 // TestDataSetParity runs Model F (small and default size, fused and
@@ -163,7 +163,7 @@ func TestShippedDataSetModelParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, p, err := export.ParamsOf(mp)
+	c, p, err := onnxfile.ParamsOf(mp)
 	if err != nil {
 		t.Fatal(err)
 	}

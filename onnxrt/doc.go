@@ -8,7 +8,7 @@
 // int_samples [B,S,N], target_row, int_mask [B,N], outputs delta [B,N],
 // adj_logits [B,N,N]; or the data-set contract of Model F, run by
 // Model.RunDataSet; float32, every dimension dynamic),
-// reads the architecture from its metadata (export.ConfigOf) and compiles
+// reads the architecture from its metadata (onnxfile.ConfigOf) and compiles
 // the graph into a plan. Model.Run validates a batch (shapes, finite values,
 // N ≤ max_nodes) and executes the plan. A Model is safe for concurrent use.
 //

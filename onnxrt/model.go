@@ -13,11 +13,11 @@ import (
 	"sync"
 
 	"causeway/contract"
+	"causeway/onnxfile"
 
 	"github.com/advancedclimatesystems/gonnx"
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
-	"causeway/export"
 	"causeway/model"
 )
 
@@ -88,7 +88,7 @@ func LoadContext(ctx context.Context, path string, opts LoadOptions) (*Model, er
 	if err != nil {
 		return nil, fmt.Errorf("onnxrt: %s: %w", path, err)
 	}
-	if m.meta[export.PropName] == "" {
+	if m.meta[onnxfile.PropName] == "" {
 		m.name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return m, nil
@@ -178,8 +178,8 @@ func loadBytes(ctx context.Context, name string, b []byte, fuse bool) (*Model, e
 	switch {
 	case name != "":
 		m.name = name
-	case m.meta[export.PropName] != "":
-		m.name = m.meta[export.PropName]
+	case m.meta[onnxfile.PropName] != "":
+		m.name = m.meta[onnxfile.PropName]
 	default:
 		m.name = mp.GetGraph().GetName()
 	}
@@ -209,10 +209,10 @@ func compile(ctx context.Context, mp *onnx.ModelProto, fuse bool) (*Model, error
 			opset = o.GetVersion()
 		}
 	}
-	if opset != export.Opset {
-		return nil, fmt.Errorf("opset %d: the executor runs opset %d models (export them with causeway export)", opset, export.Opset)
+	if opset != onnxfile.Opset {
+		return nil, fmt.Errorf("opset %d: the executor runs opset %d models (export them with causeway export)", opset, onnxfile.Opset)
 	}
-	cfg, err := export.ConfigOf(mp)
+	cfg, err := onnxfile.ConfigOf(mp)
 	if err != nil {
 		return nil, fmt.Errorf("not a causeway export: %w", err)
 	}
@@ -243,7 +243,7 @@ func compile(ctx context.Context, mp *onnx.ModelProto, fuse bool) (*Model, error
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, meta: export.Props(mp), plan: p, nodes: len(g.GetNode()), scores: x.keepsScores()}
+	m := &Model{cfg: cfg, meta: onnxfile.Props(mp), plan: p, nodes: len(g.GetNode()), scores: x.keepsScores()}
 	m.pool.New = func() any { return newState(p) }
 	if err := loadPhase(ctx, "the smoke run"); err != nil {
 		return nil, err
@@ -326,7 +326,7 @@ func finiteOutputs(outs ...[]float32) error {
 }
 
 // checkContract verifies the graph's inputs and outputs against the tensor
-// contract (export.Contract, or export.DataSetContract for a data-set
+// contract (contract.PairSpecs, or contract.DataSetSpecs for a data-set
 // model): names, float32 element type, ranks, and dynamic dimensions. It
 // returns the names in contract order.
 func checkContract(g *onnx.GraphProto, dataSet bool) (inputs, outputs []string, err error) {
@@ -334,9 +334,9 @@ func checkContract(g *onnx.GraphProto, dataSet bool) (inputs, outputs []string, 
 	for _, t := range g.GetInitializer() {
 		inits[t.GetName()] = true
 	}
-	wantIn, wantOut := export.Contract()
+	wantIn, wantOut := contract.PairSpecs()
 	if dataSet {
-		wantIn, wantOut = export.DataSetContract()
+		wantIn, wantOut = contract.DataSetSpecs()
 	}
 	check := func(kind string, got []*onnx.ValueInfoProto, want []contract.Spec) ([]string, error) {
 		byName := map[string]*onnx.ValueInfoProto{}
@@ -425,7 +425,7 @@ func (m *Model) Name() string { return m.name }
 // Config returns the architecture recorded in the model's metadata.
 func (m *Model) Config() model.Config { return m.cfg }
 
-// Metadata returns a copy of the model's metadata_props (export.Prop* keys).
+// Metadata returns a copy of the model's metadata_props (onnxfile.Prop* keys).
 func (m *Model) Metadata() map[string]string {
 	out := make(map[string]string, len(m.meta))
 	for k, v := range m.meta {

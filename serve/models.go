@@ -18,8 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"causeway/contract"
-	"causeway/export"
 	"causeway/model"
+	"causeway/onnxfile"
 	"causeway/onnxrt"
 )
 
@@ -66,11 +66,11 @@ func newModelInfo(m *onnxrt.Model) ModelInfo {
 		Variant:  string(cfg.Variant),
 		MaxNodes: cfg.MaxNodes,
 		Config:   cfg,
-		Version:  meta[export.PropVersion],
+		Version:  meta[onnxfile.PropVersion],
 	}
-	info.Parameters, _ = strconv.ParseInt(meta[export.PropParameters], 10, 64)
-	info.Training.Steps, _ = strconv.ParseInt(meta[export.PropTrainingSteps], 10, 64)
-	info.Training.Seed, _ = strconv.ParseUint(meta[export.PropSeed], 10, 64)
+	info.Parameters, _ = strconv.ParseInt(meta[onnxfile.PropParameters], 10, 64)
+	info.Training.Steps, _ = strconv.ParseInt(meta[onnxfile.PropTrainingSteps], 10, 64)
+	info.Training.Seed, _ = strconv.ParseUint(meta[onnxfile.PropSeed], 10, 64)
 	// Only causeway's own metadata keys are shown, as the fields above: a
 	// file may carry anything in its metadata_props (paths, secrets).
 	return info
@@ -109,9 +109,9 @@ const Platform = "onnxruntime_onnx"
 const modelVersion = "1"
 
 func newModelMetadata(m *onnxrt.Model) ModelMetadata {
-	ins, outs := export.Contract()
+	ins, outs := contract.PairSpecs()
 	if m.DataSet() {
-		ins, outs = export.DataSetContract()
+		ins, outs = contract.DataSetSpecs()
 	}
 	tensors := func(specs []contract.Spec) []TensorMetadata {
 		out := make([]TensorMetadata, len(specs))
@@ -278,7 +278,7 @@ func LoadDirWith(dir string, opts LoadOptions) (models []*onnxrt.Model, skipped 
 	for i, path := range paths {
 		m, err := loaded[i], errs[i]
 		if err == nil {
-			if err = export.CheckName(m.Name()); err != nil {
+			if err = onnxfile.CheckName(m.Name()); err != nil {
 				err = fmt.Errorf("%w (re-export with causeway export --name)", err)
 			}
 		}

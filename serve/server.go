@@ -25,7 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"causeway/export"
+	"causeway/onnxfile"
 	"causeway/onnxrt"
 )
 
@@ -52,7 +52,7 @@ const closeGrace = time.Second
 // Config configures a Server.
 type Config struct {
 	// Models are the models to serve; their names (onnxrt.Model.Name) must
-	// be distinct and usable in a URL path (export.CheckName).
+	// be distinct and usable in a URL path (onnxfile.CheckName).
 	Models []*onnxrt.Model
 	// Default names the model that answers /predict requests without a
 	// "model" field; empty means the first of Models.
@@ -168,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("serve: model %d is nil", i)
 		}
 		name := m.Name()
-		if err := export.CheckName(name); err != nil {
+		if err := onnxfile.CheckName(name); err != nil {
 			return nil, fmt.Errorf("serve: %w (it appears in URL paths; re-export with causeway export --name)", err)
 		}
 		if _, dup := s.models[name]; dup {
