@@ -282,7 +282,13 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 		defer putBuf(bbuf)
 		bb = *bbuf
 	}
-	var pad []float32    // a short micro-panel, packed; taken when first needed
+	var pad []float32 // a short micro-panel, packed; taken when first needed
+	var pbuf *[]float32
+	defer func() { // one deferred call outside the loops: a defer inside one allocates
+		if pbuf != nil {
+			putBuf(pbuf)
+		}
+	}()
 	var packed []float32 // aᵀ's micro-panels for one block of rows
 	if transA && p1-p0 >= packATPanels {
 		abuf := getBuf(mBlock * kBlock)
@@ -339,8 +345,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 							am, amRows, amLd = packed[off:off+kb*h], false, h
 						case live < h:
 							if pad == nil {
-								pbuf := getBuf(12 * kBlock)
-								defer putBuf(pbuf)
+								pbuf = getBuf(12 * kBlock)
 								pad = *pbuf
 							}
 							am, amRows, amLd = pad[:kb*h], false, h
