@@ -271,3 +271,28 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// TestEveryHeightHasKernels holds the paths' height lists to asmKernel's
+// switch: each listed height has a column and a row kernel.
+func TestEveryHeightHasKernels(t *testing.T) {
+	for _, tc := range []struct {
+		p  Path
+		hs []int
+	}{{AVX512, heights512}, {AVX2, heights256}} {
+		if !Supported(tc.p) {
+			continue
+		}
+		for _, h := range tc.hs {
+			a, b, c := make([]float32, 8*h), make([]float32, 8*PanelWidth), make([]float32, h*PanelWidth)
+			for _, rows := range []bool{false, true} {
+				lda := h
+				if rows {
+					lda = 8
+				}
+				if !asmKernel(tc.p, rows, h, a, lda, b, 8, c, PanelWidth, 0) {
+					t.Errorf("%s: no %d-row kernel (rows %v)", tc.p, h, rows)
+				}
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package gemm
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -123,20 +122,9 @@ func Use(p Path) (Path, error) {
 	return Path(current.Swap(int32(p))), nil
 }
 
-// Heights returns the micro-kernel heights of path p, tallest first (nil
-// for OpenBLAS).
-func Heights(p Path) []int {
-	switch p {
-	case AVX512:
-		return slices.Clone(heights512)
-	case AVX2:
-		return slices.Clone(heights256)
-	case Go:
-		return slices.Clone(heightsGo)
-	}
-	return nil
-}
-
+// The micro-kernel heights of each path, tallest first; asmKernel's switch
+// (direct calls: a call through a function value would make its slices
+// escape to the heap) must have a kernel for each.
 var (
 	heights512 = []int{8, 6, 4}
 	heights256 = []int{6, 4}
