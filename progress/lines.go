@@ -14,10 +14,12 @@ var drawnLines = struct {
 	drawn map[io.Writer]string
 }{drawn: map[io.Writer]string{}}
 
-// setLine records (line ≠ "") or forgets the line drawn on w.
-func setLine(w io.Writer, line string) {
+// drawLine writes text to w and records line (≠ "") as the line drawn on
+// w, or forgets it, in one step, so that no Beside write falls between.
+func drawLine(w io.Writer, text, line string) {
 	drawnLines.Lock()
 	defer drawnLines.Unlock()
+	io.WriteString(w, text)
 	if line == "" {
 		delete(drawnLines.drawn, w)
 		return

@@ -269,14 +269,11 @@ func (r *Reporter) draw(now time.Time, final bool) {
 	n := utf8.RuneCountInString(line)
 	pad := max(r.width-n, 0)
 	r.width = n
-	drawnLines.Lock()
-	io.WriteString(r.w, "\r"+line+strings.Repeat(" ", pad))
-	drawnLines.Unlock()
+	text := "\r" + line + strings.Repeat(" ", pad)
 	if final {
-		setLine(r.w, "")
-	} else {
-		setLine(r.w, line)
+		line = "" // forgotten once drawn: nothing to redraw after Done
 	}
+	drawLine(r.w, text, line)
 }
 
 // plain prints a log line. The caller holds r.mu.
