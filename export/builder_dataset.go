@@ -24,6 +24,9 @@ type dsStats struct {
 	corrQQ, partial string
 	pooled          string // [B,N,N], statistics version 2
 	pooledPartial   string
+	joint           string // [B,N,N], statistics version 3
+	jointPartial    string
+	eta             string
 	count, active   string // [B,N,1]: Count, min(Count,1)
 	shift, intVar   string // [B,N,N]
 	logSD           string // [B,1,N]
@@ -145,6 +148,11 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 		dd := b.clipBelow(p, "gram_scale_sq", b.node(p, "gram_outer", "Mul", []string{d, b.transpose12(p, "gram_diag_T", d)}), 1e-30)
 		st.pooled = b.node(p, "pooled", "Div", []string{gram, b.node(p, "gram_scale", "Sqrt", []string{dd})})
 		st.pooledPartial = b.partialCorrelations(p+"/partial", st.pooled, st.onesN)
+		if c.StatsVersion() >= 3 {
+			st.joint = b.normalisedGram(s+"/joint", st.z, eye, st.onesN)
+			st.jointPartial = b.partialCorrelations(s+"/joint/partial", st.joint, st.onesN)
+			st.eta = b.correlationRatios(s+"/eta", st.z, g, st.onesR)
+		}
 	}
 
 	// Interventional statistics.
@@ -159,6 +167,45 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 	st.logSD = b.node(s, "log_sd", "Log", []string{st.sd})
 	b.ds = st
 	return st
+}
+
+// normalisedGram returns G_ij/√(G_ii G_jj) [B,N,N] for G = aᵀa (0 where a
+// column of a [B,R,N] is all zero).
+func (b *graph) normalisedGram(s, a, eye, onesN string) string {
+	gram := b.node(s, "gram", "MatMul", []string{b.transpose12(s, "a_T", a), a})
+	d := b.reduceLast(s, "gram_diag", b.node(s, "gram_diag_only", "Mul", []string{gram, eye}), onesN) // [B,N,1]
+	dd := b.clipBelow(s, "gram_scale_sq", b.node(s, "gram_outer", "Mul", []string{d, b.transpose12(s, "gram_diag_T", d)}), 1e-30)
+	return b.node(s, "normalised", "Div", []string{gram, b.node(s, "gram_scale", "Sqrt", []string{dd})})
+}
+
+// correlationRatios returns model.DataStats' Eta [B,N,N] of z (binned) and
+// g (explained), both [B,R,N]: one MatMul over the rows per tent bin.
+func (b *graph) correlationRatios(s, z, g, onesR string) string {
+	one := b.scalar("one", 1)
+	c := b.clamp(s, "binned", z, float32(model.EtaRange))
+	onesRT := b.transpose12(s, "ones_R_T", onesR)                                                     // [B,1,R]
+	rows := b.node(s, "rows", "MatMul", []string{onesRT, onesR})                                      // [B,1,1]
+	t := b.node(s, "total", "MatMul", []string{onesRT, g})                                            // [B,1,N]
+	t2 := b.node(s, "total_sq", "MatMul", []string{onesRT, b.node(s, "g_sq", "Mul", []string{g, g})}) // [B,1,N]
+	base := b.node(s, "base", "Div", []string{b.node(s, "total_2", "Mul", []string{t, t}), b.node(s, "rows_plus_1", "Add", []string{rows, one})})
+	var between string
+	for bin := range model.EtaBins {
+		centre := float32(-model.EtaRange + float64(bin)*model.EtaWidth)
+		dist := b.abs(s, "distance", b.node(s, "offset", "Sub", []string{c, b.scalar(constName("centre", centre), centre)}))
+		h := b.node(s, "tent", "Relu", []string{b.node(s, "one_minus", "Sub", []string{one, b.node(s, "scaled", "Div", []string{dist, b.scalar("eta_width", model.EtaWidth)})})})
+		hT := b.transpose12(s, "tent_T", h)                            // [B,N,R]
+		sum := b.node(s, "bin_sum", "MatMul", []string{hT, g})         // [B,N,N]
+		count := b.node(s, "bin_count", "MatMul", []string{hT, onesR}) // [B,N,1]
+		term := b.node(s, "bin_between", "Div", []string{b.node(s, "bin_sum_sq", "Mul", []string{sum, sum}), b.node(s, "bin_count_plus_1", "Add", []string{count, one})})
+		if between == "" {
+			between = term
+		} else {
+			between = b.node(s, "between", "Add", []string{between, term})
+		}
+	}
+	den := b.clipBelow(s, "denominator", b.node(s, "spread", "Sub", []string{t2, base}), model.EtaFloor)
+	ratio := b.node(s, "ratio", "Div", []string{b.node(s, "explained", "Sub", []string{between, base}), den})
+	return b.node(s, "eta", "Clip", []string{ratio, b.scalar("zero_f", 0), one})
 }
 
 // partialCorrelations returns −P_ij/√(P_ii P_jj) [B,N,N] for P the
@@ -206,6 +253,9 @@ func (b *graph) PairFeatures(samples, intervened string) string {
 	}
 	if b.cfg.StatsVersion() >= 2 {
 		ch = append(ch, st.pooled, st.pooledPartial, b.abs(s, "abs_pooled_partial", st.pooledPartial))
+	}
+	if b.cfg.StatsVersion() >= 3 {
+		ch = append(ch, st.joint, st.jointPartial, b.abs(s, "abs_joint_partial", st.jointPartial), st.eta, t("eta_T", st.eta))
 	}
 	if len(ch) != model.PairFeatureCount(b.cfg) {
 		b.fail("export: %d pair features, model wants %d", len(ch), model.PairFeatureCount(b.cfg))

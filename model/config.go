@@ -116,9 +116,10 @@ type Config struct {
 	// attention over the variables of each query, then a feed-forward).
 	EffectLayers int `json:"effect_layers,omitempty"`
 	// Stats is the version of Model F's data-set statistics (see
-	// DataStats): 1 (0 means 1) or 2, which adds correlations and partial
+	// DataStats): 1 (0 means 1); 2, which adds correlations and partial
 	// correlations pooled over every row and takes the matched rows' mean
-	// shift unclamped.
+	// shift unclamped; or 3, which adds the joint correlations of every row
+	// (intervened values kept) and correlation ratios.
 	Stats int `json:"stats,omitempty"`
 }
 
@@ -202,7 +203,7 @@ func (c Config) Validate() error {
 	case c.Variant == VariantF && !c.Equivariant:
 		return fmt.Errorf("model F is permutation-equivariant by construction: equivariant must be true")
 	case c.Variant == VariantF && (c.Stats < 0 || c.Stats > LatestStats):
-		return fmt.Errorf("stats %d: Model F's statistics versions are 1 and %d", c.Stats, LatestStats)
+		return fmt.Errorf("stats %d: Model F's statistics versions are 1 to %d", c.Stats, LatestStats)
 	case c.Variant != VariantF && c.Stats != 0:
 		return fmt.Errorf("stats %d: the statistics version belongs to Model F", c.Stats)
 	case c.Variant == VariantF && c.EffectLayers < 0:

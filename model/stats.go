@@ -18,7 +18,16 @@ const (
 	// tr(A)/PartialRidge up to ~1e4 in float32).
 	NewtonSchulzSteps = 18
 	// LatestStats is the newest version of the statistics (Config.Stats).
-	LatestStats = 2
+	LatestStats = 3
+	// EtaBins is the number of tent bins of the correlation ratios
+	// (statistics version 3): centres −EtaRange, …, EtaRange of clamped z,
+	// EtaWidth apart.
+	EtaBins = 5
+	// EtaRange clamps z before it is binned for the correlation ratios.
+	EtaRange = 2.0
+	// EtaWidth is the spacing of the tent bins' centres (and each tent's
+	// half-width), 2·EtaRange/(EtaBins − 1).
+	EtaWidth = 2 * EtaRange / (EtaBins - 1)
 	// MatchTolerance is the relative tolerance under which an interventional
 	// row's value counts as the queried value: |x − v| < MatchTolerance·(1+|v|).
 	MatchTolerance = 1e-3
@@ -37,9 +46,12 @@ func EffectOutputs(c Config) int {
 
 // PairFeatureCount returns the number of statistics per ordered pair (i, j)
 // of a Model F with configuration c: 19 in statistics version 1, 22 in
-// version 2.
+// version 2, 27 in version 3.
 func PairFeatureCount(c Config) int {
-	if c.StatsVersion() >= 2 {
+	switch {
+	case c.StatsVersion() >= 3:
+		return 27
+	case c.StatsVersion() >= 2:
 		return 22
 	}
 	return 19
@@ -71,6 +83,24 @@ func PairFeatureCount(c Config) int {
 //	Pooled        = G_ij / √(G_ii G_jj)      (0 where a variable has no free row)
 //	PooledPartial = the partial correlations of Pooled, as Partial's of Corr
 //
+// Statistics version 3 reads the interventional rows jointly with the
+// observational ones: with J = Σ_r z_ri z_rj over every row (an intervened
+// value is kept: the intervention makes its variable exogenous, so a
+// regression on it separates direct from indirect effects),
+//
+//	Joint        = J_ij / √(J_ii J_jj)
+//	JointPartial = the partial correlations of Joint
+//
+// and a nonparametric dependence, the correlation ratio of g_j on tent bins
+// of z_i: with c_ri = clamp(z_ri, ±EtaRange), h_b(c) = max(0, 1 − |c −
+// centre_b|/EtaWidth) for the EtaBins centres, S_b = Σ_r h_b(c_ri) g_rj,
+// C_b = Σ_r h_b(c_ri), T_j = Σ_r g_rj, T2_j = Σ_r g_rj² and R rows,
+//
+//	Eta_ij = clamp((Σ_b S_b²/(C_b + 1) − T_j²/(R + 1)) / max(T2_j − T_j²/(R + 1), EtaFloor), 0, 1)
+//
+// the share of j's variation that a function of i explains (asymmetric:
+// sin, cos and quadratic mechanisms, which correlations miss).
+//
 // IntVar is a variance, not a standard deviation: it is a difference of two
 // moments, and at a constant column (the intervened variable itself) its
 // float32 rounding error of ~1e-6·Shift² would grow to ~1e-3 under a square
@@ -82,6 +112,8 @@ type DataStats struct {
 	Partial, Shift, IntVar []float64
 	Count                  []float64
 	Pooled, PooledPartial  []float64 // version 2
+	Joint, JointPartial    []float64 // version 3
+	Eta                    []float64 // version 3
 	RefRows, HasObs        float64
 	cfg                    Config
 	z                      []float64 // [R,N]
@@ -190,6 +222,11 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 			}
 		}
 		s.PooledPartial = partialCorrelations(s.Pooled, n)
+		if c.StatsVersion() >= 3 {
+			s.Joint = normalisedGram(s.z, r, n)
+			s.JointPartial = partialCorrelations(s.Joint, n)
+			s.Eta = correlationRatios(s.z, g, r, n)
+		}
 	}
 
 	s.Count = make([]float64, n)
@@ -218,6 +255,87 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 		}
 	}
 	return s
+}
+
+// normalisedGram returns G_ij/√(G_ii G_jj) for G = Σ_r a_ri a_rj (0 where
+// a column is all zero).
+func normalisedGram(a []float64, r, n int) []float64 {
+	gram := make([]float64, n*n)
+	for k := range r {
+		ak := a[k*n : (k+1)*n]
+		for i, x := range ak {
+			o := gram[i*n : (i+1)*n]
+			for j, y := range ak {
+				o[j] += x * y
+			}
+		}
+	}
+	out := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			if d := gram[i*n+i] * gram[j*n+j]; d > 0 {
+				out[i*n+j] = gram[i*n+j] / math.Sqrt(d)
+			}
+		}
+	}
+	return out
+}
+
+// EtaFloor bounds the denominator of the correlation ratios (see
+// DataStats) away from zero.
+const EtaFloor = 1e-6
+
+// TentBin returns h_b(clamp(z, ±EtaRange)), the weight of z in tent bin b of
+// the correlation ratios; the EtaBins weights of any z sum to 1.
+func TentBin(z float64, b int) float64 {
+	c := refClamp(z, -EtaRange, EtaRange)
+	centre := -EtaRange + float64(b)*EtaWidth
+	return math.Max(0, 1-math.Abs(c-centre)/EtaWidth)
+}
+
+// correlationRatios returns Eta [N,N] of z (binned) and g (explained), both
+// [r,n] (see DataStats).
+func correlationRatios(z, g []float64, r, n int) []float64 {
+	s := make([]float64, EtaBins*n*n)
+	c := make([]float64, EtaBins*n)
+	t, t2 := make([]float64, n), make([]float64, n)
+	h := make([]float64, EtaBins)
+	for k := range r {
+		gk := g[k*n : (k+1)*n]
+		for j, v := range gk {
+			t[j] += v
+			t2[j] += v * v
+		}
+		for i, zi := range z[k*n : (k+1)*n] {
+			for b := range EtaBins {
+				h[b] = TentBin(zi, b)
+			}
+			for b, w := range h {
+				if w == 0 {
+					continue
+				}
+				c[b*n+i] += w
+				o := s[(b*n+i)*n : (b*n+i+1)*n]
+				for j, v := range gk {
+					o[j] += w * v
+				}
+			}
+		}
+	}
+	out := make([]float64, n*n)
+	rf := float64(r)
+	for i := range n {
+		for j := range n {
+			between := 0.0
+			for b := range EtaBins {
+				v := s[(b*n+i)*n+j]
+				between += v * v / (c[b*n+i] + 1)
+			}
+			base := t[j] * t[j] / (rf + 1)
+			out[i*n+j] = refClamp((between-base)/math.Max(t2[j]-base, EtaFloor), 0, 1)
+		}
+	}
+	return out
 }
 
 // partialCorrelations returns −P_ij/√(P_ii P_jj) for P the Newton–Schulz
@@ -285,9 +403,14 @@ func matMul(dst, a, b []float64, n int) {
 //	13 log1p(RefRows)/5  14 HasObs  15 clamp(log SD_i − log SD_j, ±FeatureClip)
 //	16 1 if i = j        17 |Corr_ij|         18 |Partial_ij|
 //
-// and in statistics version 2
+// in statistics version 2
 //
 //	19 Pooled_ij         20 PooledPartial_ij  21 |PooledPartial_ij|
+//
+// and in version 3
+//
+//	22 Joint_ij          23 JointPartial_ij   24 |JointPartial_ij|
+//	25 Eta_ij            26 Eta_ji
 func (s *DataStats) PairFeatures() []float64 {
 	clip := s.cfg.FeatureClip
 	n, p := s.N, PairFeatureCount(s.cfg)
@@ -308,6 +431,10 @@ func (s *DataStats) PairFeatures() []float64 {
 			f[17], f[18] = math.Abs(s.Corr[ij]), math.Abs(s.Partial[ij])
 			if p > 19 {
 				f[19], f[20], f[21] = s.Pooled[ij], s.PooledPartial[ij], math.Abs(s.PooledPartial[ij])
+			}
+			if p > 22 {
+				f[22], f[23], f[24] = s.Joint[ij], s.JointPartial[ij], math.Abs(s.JointPartial[ij])
+				f[25], f[26] = s.Eta[ij], s.Eta[ji]
 			}
 		}
 	}

@@ -15,12 +15,12 @@ func SmallDataSetConfig() model.Config {
 
 // DataSetConfigs are the Model F configurations parity tests cover, by
 // label: the small architecture in the latest statistics version and in
-// version 1, and the default size.
+// versions 1 and 2 (the shipped model-f's), and the default size.
 func DataSetConfigs() []LabeledConfig {
-	v1 := SmallDataSetConfig()
-	v1.Stats = 1
+	v1, v2 := SmallDataSetConfig(), SmallDataSetConfig()
+	v1.Stats, v2.Stats = 1, 2
 	return []LabeledConfig{
-		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"default", model.DefaultConfig(model.VariantF)},
+		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"small-stats-2", v2}, {"default", model.DefaultConfig(model.VariantF)},
 	}
 }
 
