@@ -77,6 +77,13 @@ func writeDataSetReport(c *cli.Context, rep train.DataSetReport) {
 	}
 	line("unseen", "zero shift", rep.Unseen)
 	line("seen", "sample mean shift", rep.Seen)
+	if len(rep.Relations) > 0 {
+		fmt.Fprintf(w, "non-edges ranked above edges (AUROC lost; mean probability):")
+		for _, r := range rep.Relations {
+			fmt.Fprintf(w, "  %s %.4f (%.3f)", r.Relation, r.AUROCLoss, r.MeanProbability)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // evalPredictor returns the predictor the flags name and its label.

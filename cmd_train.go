@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,7 @@ func trainCommand() *cli.Command {
 			&cli.StringFlag{Name: "variant", Value: "A", Usage: "model variant: A, B, C, D, E or F (F reads whole data sets; unset flags take each variant's own recipe)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "run directory for the checkpoint, log.jsonl and summary.json"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the checkpoint in --out with its stored configuration (--steps may extend it)"},
+			&cli.StringFlag{Name: "init", Usage: "warm-start a new run from this checkpoint (a run directory or its checkpoint.safetensors): parameters of the same name are copied, grown ones (appended inputs) padded with zeros, new ones freshly initialised; step, schedule and optimiser start afresh"},
 			&cli.IntFlag{Name: "steps", Value: d.Steps, Usage: "optimiser steps"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "episodes per step"},
 			&cli.StringFlag{Name: "nodes", Value: fmt.Sprintf("%d-%d", d.MinNodes, d.MaxNodes), Usage: "node range per batch, MIN-MAX or N"},
@@ -61,6 +63,8 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "dropout", Value: m.Dropout, Usage: "dropout probability in training"},
 			&cli.StringFlag{Name: "activation", Usage: "feed-forward activation gelu|relu (default: the variant's, gelu for A–C, relu for D–E)"},
 			&cli.IntFlag{Name: "max-nodes", Value: m.MaxNodes, Usage: "largest N the model accepts"},
+			&cli.IntFlag{Name: "stats", Usage: "Model F: version of the data-set statistics, 1 to " + fmt.Sprint(model.LatestStats) + " (default: the latest)"},
+			&cli.IntFlag{Name: "triangle", Usage: "Model F: width of the triangle update in each axial block, 0 for none (default: 32)"},
 			&cli.BoolFlag{Name: "equivariant", Usage: "drop the label-keyed parts so permuting columns permutes outputs"},
 			&cli.BoolFlag{Name: "pair-stats", Usage: "add learned multiples of |corr| of the observational and interventional columns to the DAG logits"},
 			&cli.BoolFlag{Name: "mean-shift-skip", Usage: "add the mean-shift baseline to the delta head (the head learns a correction)"},
@@ -89,7 +93,8 @@ func runTrain(c *cli.Context) error {
 	ints := map[string]*int{"steps": &cfg.Steps, "batch": &cfg.Batch, "warmup": &cfg.Warmup, "val-every": &cfg.ValEvery,
 		"val-graphs": &cfg.ValGraphs, "val-nodes": &cfg.ValNodes, "log-every": &cfg.LogEvery, "ckpt-every": &cfg.CkptEvery,
 		"workers": &cfg.Workers, "d-model": &cfg.Model.DModel, "heads": &cfg.Model.Heads, "layers": &cfg.Model.Layers,
-		"struct-layers": &cfg.Model.StructLayers, "ff": &cfg.Model.FF, "max-nodes": &cfg.Model.MaxNodes}
+		"struct-layers": &cfg.Model.StructLayers, "ff": &cfg.Model.FF, "max-nodes": &cfg.Model.MaxNodes,
+		"stats": &cfg.Model.Stats, "triangle": &cfg.Model.Triangle}
 	floats := map[string]*float64{"lr": &cfg.LR, "min-lr-factor": &cfg.MinLRFactor, "weight-decay": &cfg.WeightDecay,
 		"clip-norm": &cfg.ClipNorm, "loss-delta": &cfg.Loss.Delta, "loss-dag": &cfg.Loss.DAG, "loss-acyclic": &cfg.Loss.Acyclic,
 		"loss-l1": &cfg.Loss.L1, "huber-delta": &cfg.Loss.HuberDelta, "tau-start": &cfg.TauStart, "tau-end": &cfg.TauEnd,
@@ -123,6 +128,15 @@ func runTrain(c *cli.Context) error {
 		m.Activation = model.Activation(strings.ToLower(a))
 	}
 	opt := train.Options{Out: c.String("out"), Resume: c.Bool("resume"), Version: version, Progress: os.Stderr}
+	if init := c.String("init"); init != "" {
+		if opt.Resume {
+			return errors.New("--init starts a new run; --resume continues one: pass one of them")
+		}
+		if st, err := os.Stat(init); err == nil && st.IsDir() {
+			init = filepath.Join(init, model.CheckpointFile)
+		}
+		opt.Init = init
+	}
 	if opt.Resume && c.IsSet("steps") {
 		opt.Steps = cfg.Steps
 	}

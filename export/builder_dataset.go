@@ -360,6 +360,22 @@ func (b *graph) SwapPairs(x string) string {
 	return b.node(s, "rows", "Reshape", []string{y, b.shapeOf("rows_shape", -1, b.dimN(), k)})
 }
 
+// PairProduct implements model.Builder: both grids channel-major [B,K,N,N],
+// one batched MatMul, divided by N, and back.
+func (b *graph) PairProduct(a, x string) string {
+	const s = "pair_product"
+	k := b.dimOf(x, 2)
+	grid := func(label, t string) string {
+		y := b.node(s, label+"_grid", "Reshape", []string{t, b.shapeOf("grid_shape", -1, b.dimN(), b.dimN(), k)})
+		return b.node(s, label+"_channels", "Transpose", []string{y}, attrInts("perm", 0, 3, 1, 2))
+	}
+	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
+	y := b.node(s, "product", "MatMul", []string{grid("a", a), grid("x", x)})
+	y = b.node(s, "mean", "Div", []string{y, nf})
+	y = b.node(s, "pairs", "Transpose", []string{y}, attrInts("perm", 0, 2, 3, 1))
+	return b.node(s, "rows", "Reshape", []string{y, b.shapeOf("rows_shape", -1, b.dimN(), k)})
+}
+
 // EdgeLogits implements model.Builder.
 func (b *graph) EdgeLogits(x string) string {
 	const s = "edge_logits"

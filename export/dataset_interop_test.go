@@ -44,7 +44,7 @@ func TestDataSetONNXRuntimeParity(t *testing.T) {
 	var ort []ortJob
 	for _, lc := range modeltest.DataSetConfigs() {
 		kind, c := lc.Label, lc.Config
-		p, err := model.Init(c, 11)
+		p, err := modeltest.InitAll(c, 11)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -121,6 +121,12 @@ type Config struct {
 	// shift unclamped; or 3, which adds the joint correlations of every row
 	// (intervened values kept) and correlation ratios.
 	Stats int `json:"stats,omitempty"`
+	// Triangle is the width of Model F's triangle update (0: none): in each
+	// axial block, after the column attention, the pair tokens (i, j) add
+	// a projection of Σ_k a_ik ⊙ b_kj / N (Builder.PairProduct), so a pair
+	// reads every two-step path i → k → j, the evidence that separates a
+	// parent from an ancestor.
+	Triangle int `json:"triangle,omitempty"`
 }
 
 // StatsVersion returns Model F's statistics version (Stats; 0 means 1).
@@ -161,7 +167,7 @@ func DefaultConfig(v Variant) Config {
 		// dropout, so that it trains on two cores within an hour.
 		c.DModel, c.Heads, c.Layers, c.FF = 64, 4, 4, 128
 		c.Dropout, c.MaxNodes, c.FeatureClip = 0, 100, 10
-		c.Equivariant, c.EffectLayers, c.Stats = true, 1, LatestStats
+		c.Equivariant, c.EffectLayers, c.Stats, c.Triangle = true, 1, LatestStats, 32
 	}
 	return c
 }
@@ -204,6 +210,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model F is permutation-equivariant by construction: equivariant must be true")
 	case c.Variant == VariantF && (c.Stats < 0 || c.Stats > LatestStats):
 		return fmt.Errorf("stats %d: Model F's statistics versions are 1 to %d", c.Stats, LatestStats)
+	case c.Triangle < 0 || (c.Variant != VariantF && c.Triangle != 0):
+		return fmt.Errorf("triangle %d: Model F's triangle width is 0 (none) or positive, and belongs to Model F", c.Triangle)
 	case c.Variant != VariantF && c.Stats != 0:
 		return fmt.Errorf("stats %d: the statistics version belongs to Model F", c.Stats)
 	case c.Variant == VariantF && c.EffectLayers < 0:

@@ -9,9 +9,9 @@ import "fmt"
 // The architecture: the data set's pair statistics (PairFeatures) are
 // embedded by a two-layer MLP into one token per ordered pair (i, j); Layers
 // axial blocks follow, each a pre-LayerNorm residual attention over the
-// pairs of a row (i, ·), one over the pairs of a column (·, j), and a
-// feed-forward; a final LayerNorm and a linear edge head give one logit per
-// pair. For each query do(x_k = v) the head reads row k of the pair tokens,
+// pairs of a row (i, ·), one over the pairs of a column (·, j), with
+// Config.Triangle a triangle update (PairProduct), and a feed-forward; a
+// final LayerNorm and a linear edge head give one logit per pair. For each query do(x_k = v) the head reads row k of the pair tokens,
 // adds a projection of the query's statistics (QueryFeatures), runs
 // EffectLayers pre-LayerNorm blocks of attention over the variables and a
 // feed-forward, and a linear output in SD units becomes the effect (Effect).
@@ -32,6 +32,11 @@ func ForwardDataSet[T any](b Builder[T], c Config, samples, intervened, qmask, q
 		p := fmt.Sprintf("axial%d", l)
 		h = block(h, p+"/row")
 		h = b.SwapPairs(block(b.SwapPairs(h), p+"/col"))
+		if c.Triangle > 0 {
+			t := b.LayerNorm(h, p+"/tri/norm")
+			m := b.PairProduct(b.Linear(t, p+"/tri/a"), b.Linear(t, p+"/tri/b"))
+			h = b.Add(h, b.Linear(b.LayerNorm(m, p+"/tri/out_norm"), p+"/tri/out"))
+		}
 		h = ff(h, p)
 	}
 	h = b.LayerNorm(h, "final_norm")
@@ -64,6 +69,16 @@ func dataSetSpecs(s *specList, c Config) {
 		p := fmt.Sprintf("axial%d", l)
 		block(p + "/row")
 		block(p + "/col")
+		if c.Triangle > 0 {
+			s.norm(p+"/tri/norm", d)
+			s.linear(p+"/tri/a", d, c.Triangle)
+			s.linear(p+"/tri/b", d, c.Triangle)
+			s.norm(p+"/tri/out_norm", c.Triangle)
+			// Zero: a fresh triangle update adds nothing, so a model
+			// warm-started from one without it starts where that one was.
+			s.add(Spec{Name: p + "/tri/out/weight", Shape: []int{c.Triangle, d}, Init: InitZeros})
+			s.add(Spec{Name: p + "/tri/out/bias", Shape: []int{d}, Init: InitZeros})
+		}
 		ff(p)
 	}
 	s.norm("final_norm", d)

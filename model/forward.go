@@ -88,6 +88,11 @@ type Builder[T any] interface {
 	// SwapPairs returns the pair tensor x [B·N, N, K] with its two pair
 	// axes exchanged: out[(b,i), j] = x[(b,j), i].
 	SwapPairs(x T) T
+	// PairProduct returns the triangle product of two pair tensors a and x
+	// [B·N, N, K]: out[(b,i), j, c] = Σ_k a[(b,i), k, c]·x[(b,k), j, c] / N,
+	// per channel c the matrix product of a's and x's N×N grids, so the pair
+	// (i, j) reads every path i → k → j.
+	PairProduct(a, x T) T
 	// EdgeLogits returns x [B·N, N, 1] as adj_logits [B,N,N] with
 	// contract.DiagLogit on the diagonal (gradient 0 there).
 	EdgeLogits(x T) T

@@ -125,6 +125,31 @@ func (r *Reference) SwapPairs(x *Array) *Array {
 	return out
 }
 
+// PairProduct implements Builder.
+func (r *Reference) PairProduct(a, x *Array) *Array {
+	n, k := x.Shape[1], x.Shape[2]
+	b := x.Shape[0] / n
+	out := NewArray(x.Shape...)
+	for bi := range b {
+		for i := range n {
+			for j := range n {
+				o := out.Data[((bi*n+i)*n+j)*k:][:k]
+				for m := range n {
+					av := a.Data[((bi*n+i)*n+m)*k:][:k]
+					xv := x.Data[((bi*n+m)*n+j)*k:][:k]
+					for c := range k {
+						o[c] += av[c] * xv[c]
+					}
+				}
+				for c := range o {
+					o[c] /= float64(n)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // EdgeLogits implements Builder.
 func (r *Reference) EdgeLogits(x *Array) *Array {
 	n := x.Shape[1]

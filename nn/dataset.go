@@ -268,6 +268,14 @@ func (bd *builder) SwapPairs(x *gorgonia.Node) *gorgonia.Node {
 	return bd.out(op, x)
 }
 
+// PairProduct implements model.Builder.
+func (bd *builder) PairProduct(a, x *gorgonia.Node) *gorgonia.Node {
+	s := x.Shape()
+	n, k := s[1], s[2]
+	op := &pairProductOp{opBase: bd.c.base("pairProduct", []int{3, 3}, []bool{bd.needs[a], bd.needs[x]}, s...), c: bd.c, b: s[0] / n, n: n, k: k}
+	return bd.out(op, a, x)
+}
+
 // EdgeLogits implements model.Builder.
 func (bd *builder) EdgeLogits(x *gorgonia.Node) *gorgonia.Node {
 	s := x.Shape()

@@ -9,7 +9,7 @@ import (
 )
 
 // TestDataSetOpGradients checks Model F's ops against central finite
-// differences: the pair swap, the edge logits, the query rows, the effect's
+// differences: the pair swap, the triangle product, the edge logits, the query rows, the effect's
 // affine map (one and two outputs) and the weighted MSE.
 func TestDataSetOpGradients(t *testing.T) {
 	const B, N, K, Q = 2, 4, 3, 3
@@ -24,6 +24,14 @@ func TestDataSetOpGradients(t *testing.T) {
 	cases := []gradCase{
 		{name: "swap pairs", params: map[string][]int{"x": {B * N, N, K}},
 			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node { return bd.SwapPairs(in["x"]) }},
+		{name: "pair product", params: map[string][]int{"a": {B * N, N, K}, "x": {B * N, N, K}},
+			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node {
+				return bd.PairProduct(in["a"], in["x"])
+			}},
+		{name: "pair product of one tensor with itself", params: map[string][]int{"x": {B * N, N, K}},
+			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node {
+				return bd.PairProduct(in["x"], in["x"])
+			}},
 		{name: "edge logits", params: map[string][]int{"x": {B * N, N, 1}},
 			build: func(bd *builder, in map[string]*gorgonia.Node) *gorgonia.Node { return bd.EdgeLogits(in["x"]) }},
 		{name: "query rows", params: map[string][]int{"x": {B * N, N, K}}, data: map[string][]int{"qmask": {B, Q, N}},

@@ -39,7 +39,7 @@ func TestDataSetPredictMatchesReference(t *testing.T) {
 	for _, version := range []int{1, model.LatestStats} {
 		cfg := smallF()
 		cfg.Stats = version
-		p, err := model.Init(cfg, 3)
+		p, err := modeltest.InitAll(cfg, 3)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func smallConfig(v model.Variant, equivariant bool) model.Config {
 // exported builds and serialises a freshly initialised model.
 func exported(t testing.TB, c model.Config, seed uint64) (model.Params, []byte) {
 	t.Helper()
-	p, err := model.Init(c, seed)
+	p, err := modeltest.InitAll(c, seed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,11 @@ type Config struct {
 	Regimes scm.RegimePrior `json:"regimes,omitzero"`
 	// DataSetLoss weighs Model F's loss terms (Loss is A–E's).
 	DataSetLoss nn.DataSetWeights `json:"dataset_loss,omitzero"`
+	// Init is the checkpoint a run was warm-started from (see WarmStart),
+	// recorded for provenance; empty for a run from fresh weights.
+	Init string `json:"init,omitempty"`
+	// InitStep is that checkpoint's step.
+	InitStep int `json:"init_step,omitempty"`
 }
 
 // DefaultConfig returns the notebook's training recipe for a variant:

@@ -176,6 +176,10 @@ type DataSetReport struct {
 	// the sample mean shift.
 	Unseen EffectScores `json:"unseen"`
 	Seen   EffectScores `json:"seen"`
+	// Relations say which kinds of non-edge (reverse edges, ancestors
+	// that are not parents, common causes, ...) the predictor confuses with
+	// edges, and how much of 1 − AUROC each costs.
+	Relations []metrics.RelationScore `json:"relations,omitempty"`
 }
 
 // DataSetPredictor runs a data-set model on one batch and returns
@@ -211,6 +215,7 @@ func EvaluateDataSets(net *nn.Net, cases []*DataSetCase) (DataSetReport, error) 
 // ScoreDataSets runs predict on every case and scores it.
 func ScoreDataSets(predict DataSetPredictor, cases []*DataSetCase) (DataSetReport, error) {
 	var acc metrics.Accumulator
+	var rel metrics.RelationAccumulator
 	var seen, unseen effectSums
 	for i, c := range cases {
 		logits, effect, err := predict(c.DataSet())
@@ -224,6 +229,9 @@ func ScoreDataSets(predict DataSetPredictor, cases []*DataSetCase) (DataSetRepor
 		}
 		zero := make([]float32, n)
 		if err := acc.Add(metrics.Prediction{N: n, AdjProbs: probs, TrueAdj: c.Adj, Delta: zero, TrueDelta: zero}); err != nil {
+			return DataSetReport{}, fmt.Errorf("data set %d: %w", i, err)
+		}
+		if err := rel.Add(probs, c.Adj, n); err != nil {
 			return DataSetReport{}, fmt.Errorf("data set %d: %w", i, err)
 		}
 		for q, qu := range c.Queries {
@@ -248,7 +256,7 @@ func ScoreDataSets(predict DataSetPredictor, cases []*DataSetCase) (DataSetRepor
 			}
 		}
 	}
-	return DataSetReport{Graph: acc.Report(), Seen: seen.scores(), Unseen: unseen.scores()}, nil
+	return DataSetReport{Graph: acc.Report(), Seen: seen.scores(), Unseen: unseen.scores(), Relations: rel.Report()}, nil
 }
 
 type effectSums struct {

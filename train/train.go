@@ -46,6 +46,11 @@ type Options struct {
 	// a positive Steps extends (or shortens) the run.
 	Resume bool
 	Steps  int
+	// Init, for a new run, is a checkpoint to warm-start from (see
+	// WarmStart): the run's own configuration, its parameters taken from
+	// Init where they exist. The step, schedule and optimiser state start
+	// afresh.
+	Init string
 	// StopAfter, when positive, stops the run after that step as an
 	// interruption does (checkpoint written, ErrInterrupted returned), so
 	// a long run can be done in chunks with --resume.
@@ -145,6 +150,17 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 	if opt.Steps > 0 {
 		cfg.Steps = opt.Steps
 	}
+	var from *model.Checkpoint
+	if opt.Init != "" && ck == nil {
+		var err error
+		if from, err = model.LoadCheckpoint(opt.Init); err != nil {
+			return nil, fmt.Errorf("train: --init: %w", err)
+		}
+		if from.Config.Variant != cfg.Model.Variant {
+			return nil, fmt.Errorf("train: --init %s: the checkpoint is Model %s, the run Model %s", opt.Init, from.Config.Variant, cfg.Model.Variant)
+		}
+		cfg.Init, cfg.InitStep = opt.Init, from.Step
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -170,6 +186,12 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 		}
 	} else if params, err = model.Init(cfg.Model, cfg.Seed); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	} else if from != nil {
+		kept, grown, err := WarmStart(params, from.Params)
+		if err != nil {
+			return nil, fmt.Errorf("train: --init %s: %w", opt.Init, err)
+		}
+		log.Info("warm start", "from", opt.Init, "step", from.Step, "kept", kept, "grown", grown, "fresh", len(params)-kept-grown)
 	}
 	net, err := nn.NewNet(cfg.Model, params)
 	if err != nil {

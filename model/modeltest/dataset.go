@@ -9,16 +9,18 @@ import (
 // SmallDataSetConfig is a fast Model F architecture.
 func SmallDataSetConfig() model.Config {
 	c := model.DefaultConfig(model.VariantF)
-	c.DModel, c.Heads, c.Layers, c.FF = 16, 2, 2, 24
+	c.DModel, c.Heads, c.Layers, c.FF, c.Triangle = 16, 2, 2, 24, 6
 	return c
 }
 
 // DataSetConfigs are the Model F configurations parity tests cover, by
-// label: the small architecture in the latest statistics version and in
-// versions 1 and 2 (the shipped model-f's), and the default size.
+// label: the small architecture in the latest statistics version with a
+// triangle update, in versions 1 and 2 without one (version 2: the
+// architecture of the first shipped model-f), and the default size.
 func DataSetConfigs() []LabeledConfig {
 	v1, v2 := SmallDataSetConfig(), SmallDataSetConfig()
 	v1.Stats, v2.Stats = 1, 2
+	v1.Triangle, v2.Triangle = 0, 0
 	return []LabeledConfig{
 		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"small-stats-2", v2}, {"default", model.DefaultConfig(model.VariantF)},
 	}

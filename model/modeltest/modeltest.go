@@ -59,3 +59,28 @@ func RandomBatch(rng *rand.Rand, b, s, n int, guards bool) contract.Pairs {
 	}
 	return x
 }
+
+// InitAll is model.Init with every tensor that a fresh model sets to zero
+// (a zero-initialised output layer, such as Model F's effect head and
+// triangle updates) filled with normal draws of SD 0.2 instead, so that
+// parity tests exercise the layers behind it.
+func InitAll(c model.Config, seed uint64) (model.Params, error) {
+	p, err := model.Init(c, seed)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	for _, s := range model.Specs(c) {
+		t := p[s.Name]
+		zero := true
+		for _, v := range t.Data {
+			zero = zero && v == 0
+		}
+		if zero && s.Init == model.InitZeros {
+			for i := range t.Data {
+				t.Data[i] = float32(0.2 * rng.NormFloat64())
+			}
+		}
+	}
+	return p, nil
+}
