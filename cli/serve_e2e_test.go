@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -28,7 +28,8 @@ import (
 	"causeway/serve"
 )
 
-// TestServeEndToEnd builds the causeway binary, serves two models on a free
+// TestServeEndToEnd builds the causeway binary (the module's root package,
+// by its import path), serves two models on a free
 // loopback port, checks real answers against the Go executor, then sends
 // SIGTERM while requests are in flight and checks that they complete and
 // the process exits cleanly.
@@ -38,7 +39,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "causeway")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-o", bin, "causeway")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

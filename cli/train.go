@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -122,7 +122,7 @@ func runTrain(c *cli.Context) error {
 	if a := c.String("activation"); a != "" {
 		m.Activation = model.Activation(strings.ToLower(a))
 	}
-	opt := train.Options{Out: c.String("out"), Resume: c.Bool("resume"), Version: version, Progress: os.Stderr}
+	opt := train.Options{Out: c.String("out"), Resume: c.Bool("resume"), Version: c.App.Version, Progress: os.Stderr}
 	if opt.Resume && c.IsSet("steps") {
 		opt.Steps = cfg.Steps
 	}
