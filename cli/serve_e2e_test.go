@@ -25,7 +25,6 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
-	"causeway/serve"
 )
 
 // TestServeEndToEnd builds the causeway binary (the module's root package,
@@ -204,14 +203,14 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	infer := serve.InferRequest{ID: "e2e-1", Inputs: []serve.InferInput{
+	infer := api.InferRequest{ID: "e2e-1", Inputs: []api.InferInput{
 		{Name: "base_samples", Datatype: "FP32", Shape: []int{1, in.S, in.N}, Data: f64(in.Base)},
 		{Name: "int_samples", Datatype: "FP32", Shape: []int{1, in.S, in.N}, Data: f64(in.Int)},
 		{Name: "target_row", Datatype: "FP32", Shape: []int{1, in.N}, Data: f64(in.Target)},
 		{Name: "int_mask", Datatype: "FP32", Shape: []int{1, in.N}, Data: f64(in.Mask)},
 	}}
 	status, body = post("/v2/models/model-d/infer", marshal(infer))
-	var inferResp serve.InferResponse
+	var inferResp api.InferResponse
 	if err := json.Unmarshal(body, &inferResp); err != nil || status != 200 {
 		t.Fatalf("infer: %d %s", status, body)
 	}
