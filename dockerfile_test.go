@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	urfave "github.com/urfave/cli/v2"
+
+	"causeway/cli"
 )
 
 // No Docker engine runs where the tests do, so these tests check the
@@ -239,8 +241,8 @@ func checkCommandLine(t *testing.T, where string, args []string) {
 		t.Errorf("%s: no command", where)
 		return
 	}
-	var cmd *cli.Command
-	for _, c := range newApp().Commands {
+	var cmd *urfave.Command
+	for _, c := range cli.NewApp(version).Commands {
 		if c.Name == args[0] {
 			cmd = c
 		}
@@ -255,7 +257,7 @@ func checkCommandLine(t *testing.T, where string, args []string) {
 			continue
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		var flag cli.Flag
+		var flag urfave.Flag
 		for _, f := range cmd.Flags {
 			if slices.Contains(f.Names(), name) {
 				flag = f
@@ -265,7 +267,7 @@ func checkCommandLine(t *testing.T, where string, args []string) {
 			t.Errorf("%s: `causeway %s` has no flag --%s", where, cmd.Name, name)
 			continue
 		}
-		if _, isBool := flag.(*cli.BoolFlag); !isBool && !hasValue {
+		if _, isBool := flag.(*urfave.BoolFlag); !isBool && !hasValue {
 			i++ // the flag's value
 		}
 	}

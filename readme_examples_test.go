@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"causeway/cli"
 )
 
 // TestREADMEExamples holds every fenced ```sh block in README.md to the
@@ -377,7 +379,7 @@ func (x *exampleRunner) checkCauseway(b readmeShellBlock, words []string) {
 	}
 	cmd := exec.Command(filepath.Join(x.bin, "causeway"), args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = x.env(exampleCheckEnv + "=1")
+	cmd.Env = x.env(cli.ExampleCheckEnv + "=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "the command line parses") {
 		t.Errorf("README.md:%d: causeway %s: %v\n%s", b.line, strings.Join(args, " "), err, out)

@@ -5,6 +5,16 @@
 // for a whole data set in the `causeway scm` CSV layout. It has no HTTP in
 // it: `causeway predict` and `causeway serve` share it.
 //
+// It also holds the rest of causeway serve's wire formats, so that every
+// body the server reads or writes is defined here: the Open Inference
+// Protocol v2 infer request and response (InferRequest, InferResponse; JSON
+// or the binary tensor data extension, DecodeInferBody) with their checks
+// against the tensor contracts (InferRequest.Pairs, InferRequest.DataSet),
+// the model listing of GET /models (ModelList), the OIP server and model
+// metadata (ServerMetadata, ModelMetadata) and the error body (ErrorBody).
+// Decoding and checking return an *Error or a plain error; the status code
+// is the server's (400 for all of them).
+//
 // A request carries one observational sample matrix and one
 // interventional sample matrix over the same N variables, and says which
 // variable was intervened on:

@@ -56,7 +56,9 @@ func Ops() []string {
 
 // graph implements model.Builder[string]: every method appends NodeProtos
 // (and the initializers they need) to a GraphProto and returns the name of
-// the value it computed.
+// the value it computed. On a misuse it panics with a *model.BuildError
+// (model.Failf), as every model.Builder does; Build returns it as an error
+// (graph.forward, model.RecoverBuild).
 type graph struct {
 	cfg    model.Config
 	params model.Params
@@ -66,7 +68,6 @@ type graph struct {
 	inits  map[string]bool // initializers added
 	cached map[string]string
 	base   string // the base_samples input, source of the dynamic sizes
-	err    error  // first construction error
 
 	ds *dsStats // Model F's data-set statistics, once built
 	dq *dsQuery // Model F's query statistics, once built
@@ -86,10 +87,16 @@ func newGraph(cfg model.Config, p model.Params, name string) *graph {
 	}
 }
 
-func (b *graph) fail(format string, args ...any) {
-	if b.err == nil {
-		b.err = fmt.Errorf(format, args...)
+// forward renders the architecture of b.cfg on b and returns the names of
+// its two outputs; a misuse of the builder is its error (model.RecoverBuild).
+func (b *graph) forward() (first, second string, err error) {
+	defer model.RecoverBuild(&err)
+	if b.cfg.Variant.DataSet() {
+		first, second = model.ForwardDataSet[string](b, b.cfg, contract.Samples, contract.Intervened, contract.QueryMask, contract.QueryValue)
+	} else {
+		first, second = model.Forward[string](b, b.cfg, contract.BaseSamples, contract.IntSamples, contract.TargetRow, contract.IntMask)
 	}
+	return first, second, nil
 }
 
 // attr is a node attribute.
@@ -99,7 +106,7 @@ type attr = *onnx.AttributeProto
 // encode zero scalars, so readers would see an attribute without a value.
 func attrInt(name string, v int64) attr {
 	if v == 0 {
-		panic("export: INT attribute " + name + " = 0 would be dropped by proto3 encoding")
+		model.Failf("INT attribute %s = 0 would be dropped by proto3 encoding", name)
 	}
 	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_INT, I: v}
 }
@@ -171,7 +178,7 @@ func int64Tensor(name string, dims []int64, v []int64) *onnx.TensorProto {
 func (b *graph) addInit(t *onnx.TensorProto) string {
 	if !b.inits[t.Name] {
 		if b.names[t.Name] {
-			panic("export: initializer name " + t.Name + " clashes with a node")
+			model.Failf("initializer name %s clashes with a node", t.Name)
 		}
 		b.inits[t.Name] = true
 		b.names[t.Name] = true
@@ -188,8 +195,7 @@ func (b *graph) param(name string) string {
 	}
 	t, ok := b.params[name]
 	if !ok {
-		b.fail("parameter %s missing", name)
-		return name
+		model.Failf("parameter %s missing", name)
 	}
 	dims := make([]int64, len(t.Shape))
 	for i, d := range t.Shape {
@@ -201,8 +207,7 @@ func (b *graph) param(name string) string {
 func (b *graph) paramShape(name string) []int {
 	t, ok := b.params[name]
 	if !ok {
-		b.fail("parameter %s missing", name)
-		return nil
+		model.Failf("parameter %s missing", name)
 	}
 	return t.Shape
 }
@@ -398,7 +403,7 @@ func (b *graph) Activate(x string, act model.Activation) string {
 	case model.ReLU:
 		return b.node(s, "relu", "Relu", []string{x})
 	}
-	b.fail("unknown activation %q", act)
+	model.Failf("unknown activation %q", act)
 	return x
 }
 
@@ -426,8 +431,7 @@ func (b *graph) LayerNorm(x, name string) string {
 func (b *graph) Attention(x, name string, heads int, bias string, hasBias bool) string {
 	wShape := b.paramShape(name + "/q_proj/weight")
 	if len(wShape) != 2 || heads < 1 || wShape[1]%heads != 0 {
-		b.fail("attention %s: weight %v does not split into %d heads", name, wShape, heads)
-		return x
+		model.Failf("attention %s: weight %v does not split into %d heads", name, wShape, heads)
 	}
 	d := int64(wShape[1])
 	h := int64(heads)

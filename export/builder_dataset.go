@@ -258,7 +258,7 @@ func (b *graph) PairFeatures(samples, intervened string) string {
 		ch = append(ch, st.joint, st.jointPartial, b.abs(s, "abs_joint_partial", st.jointPartial), st.eta, t("eta_T", st.eta))
 	}
 	if len(ch) != model.PairFeatureCount(b.cfg) {
-		b.fail("export: %d pair features, model wants %d", len(ch), model.PairFeatureCount(b.cfg))
+		model.Failf("%d pair features, model wants %d", len(ch), model.PairFeatureCount(b.cfg))
 	}
 	ax := b.axes(3)
 	for i, x := range ch {
@@ -294,7 +294,7 @@ func (b *graph) QueryFeatures(samples, intervened, qmask, qvalue string) string 
 		rowK("int_var_k", st.intVar),
 	}
 	if len(ch) != model.QueryFeatureCount {
-		b.fail("export: %d query features, model wants %d", len(ch), model.QueryFeatureCount)
+		model.Failf("%d query features, model wants %d", len(ch), model.QueryFeatureCount)
 	}
 	ax := b.axes(3)
 	for i, x := range ch {

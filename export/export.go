@@ -81,14 +81,9 @@ func Build(cfg model.Config, p model.Params, meta Metadata) (*onnx.ModelProto, e
 		b.names[t.Name] = true
 		b.g.Input = append(b.g.Input, valueInfo(t))
 	}
-	var first, second string
-	if cfg.Variant.DataSet() {
-		first, second = model.ForwardDataSet[string](b, cfg, contract.Samples, contract.Intervened, contract.QueryMask, contract.QueryValue)
-	} else {
-		first, second = model.Forward[string](b, cfg, contract.BaseSamples, contract.IntSamples, contract.TargetRow, contract.IntMask)
-	}
-	if b.err != nil {
-		return nil, fmt.Errorf("export: %w", b.err)
+	first, second, err := b.forward()
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
 	}
 	if first == second || b.inits[first] || b.inits[second] {
 		return nil, errors.New("export: the forward returned an input or initializer as an output")

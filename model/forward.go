@@ -6,7 +6,20 @@ import (
 
 // Builder renders the architecture in one backend; T is the backend's
 // tensor handle. Forward calls only these methods, so a backend that
-// implements each as documented computes exactly causeway's model.
+// implements each as documented computes exactly causeway's model. The
+// three backends are Reference (float64, the specification), package nn's
+// gorgonia graph (training) and package export's ONNX graph.
+//
+// Failures, the same in every backend: a method that is misused (a
+// parameter the architecture lacks, operands of the wrong shape, an
+// unknown activation) panics with a *BuildError, through Failf; no method
+// returns or records an error. Each entry point that renders the
+// architecture on a Builder (Reference.Run and RunDataSet, nn's graph
+// construction behind Net.Predict and Net.Step, export.Build) defers
+// RecoverBuild, which returns the *BuildError (or any other panic while
+// rendering, wrapped in one) as the entry point's error. Forward fails the
+// same way on an unknown variant; Forward and ForwardDataSet are called
+// only from such an entry point.
 //
 // Shapes: B batch, S samples, N nodes, D = Config.DModel. Parameters are
 // looked up by name in the Params/Specs of the Config; "name/weight" of a
@@ -161,7 +174,8 @@ func forward[T any](b Builder[T], c Config, base, intv, target, mask T) (delta, 
 		w := b.Linear(b.Activate(b.Linear(instr, "hyper/linear1"), GELU), "hyper/linear2")
 		return b.RowDot(x, w), dag(x)
 	}
-	panic(fmt.Sprintf("model.Forward: unknown variant %q", c.Variant))
+	Failf("model.Forward: unknown variant %q", c.Variant)
+	return zero, zero
 }
 
 // encoderLayer is PyTorch's post-LN TransformerEncoderLayer:

@@ -86,8 +86,10 @@ func Predict(c Config, p Params, base, intv, target, mask []float32, b, s, n int
 }
 
 // Run runs the forward pass on float64 arrays base, intv [B,S,N] and
-// target, mask [B,N] and returns delta [B,N] and adj_logits [B,N,N].
+// target, mask [B,N] and returns delta [B,N] and adj_logits [B,N,N]. A
+// misuse of the Reference while rendering is returned as a *BuildError.
 func (r *Reference) Run(base, intv, target, mask *Array) (delta, adjLogits *Array, err error) {
+	defer RecoverBuild(&err)
 	if len(base.Shape) != 3 {
 		return nil, nil, fmt.Errorf("reference: %s has shape %v, want [B,S,N]", contract.BaseSamples, base.Shape)
 	}
@@ -137,7 +139,7 @@ func refSameShape(a, b []int) bool {
 func (r *Reference) param(name string) *Array {
 	p, ok := r.params[name]
 	if !ok {
-		panic(fmt.Sprintf("model.Reference: parameter %s missing", name))
+		Failf("reference: parameter %s missing", name)
 	}
 	return p
 }
@@ -189,7 +191,7 @@ func (r *Reference) Linear(x *Array, name string) *Array {
 	w, bias := r.param(name+"/weight"), r.param(name+"/bias")
 	in, outDim := w.Shape[0], w.Shape[1]
 	if x.Shape[len(x.Shape)-1] != in {
-		panic(fmt.Sprintf("model.Reference.Linear %s: input %v, weight %v", name, x.Shape, w.Shape))
+		Failf("reference: linear %s: input %v, weight %v", name, x.Shape, w.Shape)
 	}
 	rows := len(x.Data) / in
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), outDim)
@@ -233,7 +235,7 @@ func (r *Reference) Activate(x *Array, act Activation) *Array {
 		case ReLU:
 			out.Data[i] = math.Max(v, 0)
 		default:
-			panic(fmt.Sprintf("model.Reference.Activate: unknown activation %q", act))
+			Failf("reference: unknown activation %q", act)
 		}
 	}
 	return out
@@ -316,7 +318,7 @@ func (r *Reference) Dropout(x *Array, p float64) *Array { return x }
 // Add implements Builder.
 func (r *Reference) Add(a, b *Array) *Array {
 	if !refSameShape(a.Shape, b.Shape) {
-		panic(fmt.Sprintf("model.Reference.Add: shapes %v and %v", a.Shape, b.Shape))
+		Failf("reference: add: shapes %v and %v", a.Shape, b.Shape)
 	}
 	out := NewArray(a.Shape...)
 	for i := range out.Data {
@@ -368,7 +370,7 @@ func (r *Reference) StructureBias(logits *Array) *Array {
 // Squeeze implements Builder.
 func (r *Reference) Squeeze(x *Array) *Array {
 	if x.Shape[len(x.Shape)-1] != 1 {
-		panic(fmt.Sprintf("model.Reference.Squeeze: shape %v", x.Shape))
+		Failf("reference: squeeze: shape %v", x.Shape)
 	}
 	return &Array{Shape: append([]int(nil), x.Shape[:len(x.Shape)-1]...), Data: x.Data}
 }

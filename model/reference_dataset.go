@@ -8,8 +8,10 @@ import (
 
 // RunDataSet runs Model F on float64 arrays samples and intervened [B,R,N],
 // qmask [B,Q,N] and qvalue [B,Q] and returns adj_logits [B,N,N] and effect
-// [B,Q,N].
+// [B,Q,N]. A misuse of the Reference while rendering is returned as a
+// *BuildError.
 func (r *Reference) RunDataSet(samples, intervened, qmask, qvalue *Array) (adjLogits, effect *Array, err error) {
+	defer RecoverBuild(&err)
 	if r.cfg.Variant != VariantF {
 		return nil, nil, fmt.Errorf("reference: Model %s does not take a data set", r.cfg.Variant)
 	}

@@ -9,9 +9,10 @@ import (
 	"causeway/model"
 )
 
-// builder renders model.Forward on one gorgonia graph. Its methods panic on
-// misuse (wrong names or shapes: programming errors); Net recovers them into
-// errors.
+// builder renders model.Forward on one gorgonia graph. On a misuse (wrong
+// names or shapes: programming errors) its methods panic with a
+// *model.BuildError (model.Failf), as every model.Builder does; Net.build
+// returns it as an error (model.RecoverBuild).
 type builder struct {
 	c      *gctx
 	g      *gorgonia.ExprGraph
@@ -62,7 +63,7 @@ func (bd *builder) param(name string) *gorgonia.Node {
 	}
 	v, ok := bd.params[name]
 	if !ok {
-		panic(fmt.Errorf("parameter %s is not in the architecture", name))
+		model.Failf("parameter %s is not in the architecture", name)
 	}
 	n := gorgonia.NewTensor(bd.g, tensor.Float32, v.Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithName(name), gorgonia.WithValue(v))
 	bd.pnodes[name] = n
@@ -110,7 +111,7 @@ func (bd *builder) Linear(x *gorgonia.Node, name string) *gorgonia.Node {
 	s := x.Shape()
 	in, out := w.Shape()[0], w.Shape()[1]
 	if s[len(s)-1] != in {
-		panic(fmt.Errorf("linear %s: input %v, weight %v", name, s, w.Shape()))
+		model.Failf("linear %s: input %v, weight %v", name, s, w.Shape())
 	}
 	return bd.out(newLinear(bd.c, x, s.TotalSize()/in, in, out, bd.needs[x]), x, w, b)
 }
@@ -185,7 +186,7 @@ func (bd *builder) Dropout(x *gorgonia.Node, p float64) *gorgonia.Node {
 
 func (bd *builder) Add(a, b *gorgonia.Node) *gorgonia.Node {
 	if !a.Shape().Eq(b.Shape()) {
-		panic(fmt.Errorf("add: shapes %v and %v", a.Shape(), b.Shape()))
+		model.Failf("add: shapes %v and %v", a.Shape(), b.Shape())
 	}
 	op := &addOp{opBase: bd.c.base("add", []int{a.Dims(), b.Dims()}, []bool{bd.needs[a], bd.needs[b]}, a.Shape()...)}
 	return bd.out(op, a, b)
@@ -207,7 +208,7 @@ func (bd *builder) StructureBias(logits *gorgonia.Node) *gorgonia.Node {
 func (bd *builder) Squeeze(x *gorgonia.Node) *gorgonia.Node {
 	s := x.Shape()
 	if s[len(s)-1] != 1 {
-		panic(fmt.Errorf("squeeze: shape %v", s))
+		model.Failf("squeeze: shape %v", s)
 	}
 	return bd.out(newReshape(bd.c, x, bd.needs[x], s[:len(s)-1]...), x)
 }

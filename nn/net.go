@@ -305,16 +305,10 @@ func (n *Net) graph(k graphKey) (*graph, error) {
 	return g, nil
 }
 
+// build renders and compiles the graph of k; a misuse of the builder (a
+// *model.BuildError, or any other panic while rendering) is its error.
 func (n *Net) build(k graphKey) (gr *graph, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = e
-			} else {
-				err = fmt.Errorf("%v", r)
-			}
-		}
-	}()
+	defer model.RecoverBuild(&err)
 	eg := gorgonia.NewGraph()
 	bd := &builder{c: &gctx{ar: &n.ar, train: k.train}, g: eg, cfg: n.cfg, params: n.dense,
 		pnodes: map[string]*gorgonia.Node{}, needs: map[*gorgonia.Node]bool{},

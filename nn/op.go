@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"causeway/model"
 )
 
 // arena holds the float32 memory of every op output and scratch buffer of a
@@ -132,11 +134,12 @@ func f32(v gorgonia.Value) []float32 {
 	return v.(*tensor.Dense).Float32s()
 }
 
-// apply adds op to the graph of the children; errors are programming errors.
+// apply adds op to the graph of the children; an error is a misuse of the
+// builder (model.Failf).
 func apply(op gorgonia.Op, children ...*gorgonia.Node) *gorgonia.Node {
 	n, err := gorgonia.ApplyOp(op, children...)
 	if err != nil {
-		panic(fmt.Errorf("nn: apply %v: %w", op, err))
+		model.Failf("nn: apply %v: %w", op, err)
 	}
 	return n
 }

@@ -10,12 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"causeway/api"
 )
 
 // binaryRequest encodes r under the binary tensor data extension: every
 // input's data goes after the JSON part as little-endian FP32, in order.
 // It returns the body and the Inference-Header-Content-Length value.
-func binaryRequest(t testing.TB, r *InferRequest, parameters map[string]any, outputs []map[string]any) ([]byte, string) {
+func binaryRequest(t testing.TB, r *api.InferRequest, parameters map[string]any, outputs []map[string]any) ([]byte, string) {
 	t.Helper()
 	var bin []byte
 	var inputs []map[string]any
@@ -42,7 +44,7 @@ func postBinary(t testing.TB, h http.Handler, body []byte, headerLen string) *ht
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/v2/models/model-a/infer", bytes.NewReader(body))
 	if headerLen != "" {
-		req.Header.Set(InferenceHeaderLength, headerLen)
+		req.Header.Set(api.InferenceHeaderLength, headerLen)
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
@@ -51,14 +53,14 @@ func postBinary(t testing.TB, h http.Handler, body []byte, headerLen string) *ht
 
 // splitResponse parses a binary-extension response into its JSON part and
 // its binary tensors, in output order.
-func splitResponse(t *testing.T, w *httptest.ResponseRecorder) (InferResponse, map[string][]float32) {
+func splitResponse(t *testing.T, w *httptest.ResponseRecorder) (api.InferResponse, map[string][]float32) {
 	t.Helper()
 	body := w.Body.Bytes()
-	n, err := strconv.Atoi(w.Header().Get(InferenceHeaderLength))
+	n, err := strconv.Atoi(w.Header().Get(api.InferenceHeaderLength))
 	if err != nil || n > len(body) {
-		t.Fatalf("header %q for a %d-byte body", w.Header().Get(InferenceHeaderLength), len(body))
+		t.Fatalf("header %q for a %d-byte body", w.Header().Get(api.InferenceHeaderLength), len(body))
 	}
-	var r InferResponse
+	var r api.InferResponse
 	if err := json.Unmarshal(body[:n], &r); err != nil {
 		t.Fatalf("JSON part: %v", err)
 	}
@@ -91,10 +93,10 @@ func TestInferBinary(t *testing.T) {
 	s := newTestServer(t, Config{})
 	req := validInfer(3, 2, 6, 4)
 	w := do(t, s, http.MethodPost, "/v2/models/model-a/infer", mustJSON(t, req))
-	if w.Code != 200 || w.Header().Get(InferenceHeaderLength) != "" {
+	if w.Code != 200 || w.Header().Get(api.InferenceHeaderLength) != "" {
 		t.Fatalf("JSON request: %d %s", w.Code, w.Body)
 	}
-	var want InferResponse
+	var want api.InferResponse
 	if err := json.Unmarshal(w.Body.Bytes(), &want); err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +122,10 @@ func TestInferBinary(t *testing.T) {
 			if w.Code != 200 {
 				t.Fatalf("status %d: %s", w.Code, w.Body)
 			}
-			var got InferResponse
+			var got api.InferResponse
 			gotData := map[string][]float32{}
 			if tc.binary == nil {
-				if w.Header().Get(InferenceHeaderLength) != "" || w.Header().Get("Content-Type") != "application/json" {
+				if w.Header().Get(api.InferenceHeaderLength) != "" || w.Header().Get("Content-Type") != "application/json" {
 					t.Errorf("JSON answer with headers %v", w.Header())
 				}
 				if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
@@ -193,11 +195,11 @@ func TestInferBinaryErrors(t *testing.T) {
 		header      string
 		field, want string
 	}{
-		{"header not a number", body, "twelve", InferenceHeaderLength, `is "twelve"`},
-		{"header past the body", body, strconv.Itoa(len(body) + 1), InferenceHeaderLength, "want the byte length of the JSON part"},
+		{"header not a number", body, "twelve", api.InferenceHeaderLength, `is "twelve"`},
+		{"header past the body", body, strconv.Itoa(len(body) + 1), api.InferenceHeaderLength, "want the byte length of the JSON part"},
 		{"no header", body[:n], "", "inputs[0].parameters.binary_data_size", "needs the Inference-Header-Content-Length header"},
 		{"too few bytes", body[:len(body)-4], hl, "inputs[3].parameters.binary_data_size", "is 12; 8 bytes of binary data are left"},
-		{"bytes left over", append(append([]byte{}, body...), 1, 2, 3, 4), hl, InferenceHeaderLength, "4 bytes of binary data follow"},
+		{"bytes left over", append(append([]byte{}, body...), 1, 2, 3, 4), hl, api.InferenceHeaderLength, "4 bytes of binary data follow"},
 		{"not whole floats", func() []byte {
 			b, _ := withJSON(edited(func(m map[string]any) { input(m, 3)["parameters"] = map[string]any{"binary_data_size": 10} }), bin[:len(bin)-2])
 			return b

@@ -185,7 +185,7 @@ func TestInferDataSet(t *testing.T) {
 		}
 		return out
 	}
-	req := &InferRequest{Inputs: []InferInput{
+	req := &api.InferRequest{Inputs: []api.InferInput{
 		{Name: contract.Samples, Datatype: "FP32", Shape: []int{d.B, d.R, d.N}, Data: f64(d.Samples)},
 		{Name: contract.Intervened, Datatype: "FP32", Shape: []int{d.B, d.R, d.N}, Data: f64(d.Intervened)},
 		{Name: contract.QueryMask, Datatype: "FP32", Shape: []int{d.B, d.Q, d.N}, Data: f64(d.QueryMask)},
@@ -195,7 +195,7 @@ func TestInferDataSet(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	var resp InferResponse
+	var resp api.InferResponse
 	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestDataSetWorkingMemoryCountsQueries(t *testing.T) {
 	for i := range 62 {
 		big.Do = append(big.Do, api.Do{Variable: api.Node{Index: i % n}, Value: float64(i)})
 	}
-	infer := func(q int) *InferRequest {
+	infer := func(q int) *api.InferRequest {
 		d := modeltest.RandomDataSet(9, 1, n, q, modeltest.Mixed)
 		d.R = min(d.R, rows)
 		return dataSetInfer(d)
@@ -278,7 +278,7 @@ func TestDataSetWorkingMemoryCountsQueries(t *testing.T) {
 }
 
 // dataSetInfer is an OIP request carrying d's first d.R rows.
-func dataSetInfer(d *contract.DataSet) *InferRequest {
+func dataSetInfer(d *contract.DataSet) *api.InferRequest {
 	f64 := func(v []float32) []float64 {
 		out := make([]float64, len(v))
 		for i, x := range v {
@@ -287,7 +287,7 @@ func dataSetInfer(d *contract.DataSet) *InferRequest {
 		return out
 	}
 	rn := d.R * d.N
-	return &InferRequest{Inputs: []InferInput{
+	return &api.InferRequest{Inputs: []api.InferInput{
 		{Name: contract.Samples, Datatype: "FP32", Shape: []int{1, d.R, d.N}, Data: f64(d.Samples[:rn])},
 		{Name: contract.Intervened, Datatype: "FP32", Shape: []int{1, d.R, d.N}, Data: f64(d.Intervened[:rn])},
 		{Name: contract.QueryMask, Datatype: "FP32", Shape: []int{1, d.Q, d.N}, Data: f64(d.QueryMask)},

@@ -1,7 +1,10 @@
 // Package serve is causeway's REST sidecar: it serves exported models
-// (onnxrt.Model) over HTTP with echo, speaking causeway's REST contract (package api)
+// (onnxrt.Model) over HTTP with echo, speaking causeway's REST contract
 // and the Open Inference Protocol v2 (KServe / Triton), so clients can move
 // between this server and Triton or KServe serving the same .onnx files.
+// Every body it reads or writes is a type of package api, which decodes and
+// checks requests; serve holds the HTTP: routing, status codes, limits,
+// metrics, logging and model loading.
 //
 // Endpoints:
 //
@@ -19,7 +22,7 @@
 // (The /v2/models/{name}/versions/1/... forms are accepted too.)
 //
 // Every error is a 4xx or 5xx response with the JSON body {"error": "..."}
-// that names the offending field and the problem (validation errors carry
+// (api.ErrorBody) that names the offending field and the problem (validation errors carry
 // the field separately in "field"), and every response has an X-Request-Id
 // header (the client's, if it sent a sane one). A panic anywhere, the
 // executor's kernels included, becomes a 500 naming the request id; the
@@ -39,7 +42,7 @@
 // Decoding is on the hot path: a 20-variable, 100-sample request is about
 // 76 kB of JSON, which encoding/json takes longer to decode than the
 // executor takes to run a default-size model on it. api.DecodeBytes and
-// DecodeInfer therefore decode the usual form of a request in one
+// api.DecodeInfer therefore decode the usual form of a request in one
 // reflection-free pass (package internal/jsonscan), about fifteen times
 // faster, and leave everything else, errors included, to encoding/json.
 // Clients that can, send OIP infer tensors as binary data and skip JSON

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -10,7 +11,7 @@ import (
 
 // The response encoders below write exactly what json.Encoder.Encode
 // writes for the same values (a test holds them to it, and to the field
-// lists of api.Response, api.Edge and InferResponse), without reflection:
+// lists of api.Response, api.Edge and api.InferResponse), without reflection:
 // for a 20-variable response they take a third of encoding/json's time.
 // Callers check that every float is finite first.
 
@@ -94,13 +95,13 @@ func appendResponseObject(b []byte, r *api.Response) []byte {
 }
 
 // appendInferResponse appends r and a newline.
-func appendInferResponse(b []byte, r *InferResponse) []byte {
+func appendInferResponse(b []byte, r *api.InferResponse) []byte {
 	b = appendInferObject(b, r)
 	return append(b, '\n')
 }
 
 // appendInferObject appends r.
-func appendInferObject(b []byte, r *InferResponse) []byte {
+func appendInferObject(b []byte, r *api.InferResponse) []byte {
 	b = append(b, `{"model_name":`...)
 	b = appendString(b, r.ModelName)
 	b = append(b, `,"model_version":`...)
@@ -201,4 +202,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// appendFP32 appends v as little-endian FP32 bytes.
+func appendFP32(b []byte, v []float32) []byte {
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
 }

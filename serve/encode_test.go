@@ -31,8 +31,8 @@ func TestEncodersKnowTheTypes(t *testing.T) {
 		{api.Response{}, []string{"model", "variables", "delta", "adjacency", "threshold", "edges"}},
 		{api.Edge{}, []string{"from", "to", "probability"}},
 		{api.BatchResponse{}, []string{"predictions"}},
-		{InferResponse{}, []string{"model_name", "model_version", "id,omitempty", "outputs"}},
-		{InferOutput{}, []string{"name", "datatype", "shape", "parameters,omitempty", "data,omitempty"}},
+		{api.InferResponse{}, []string{"model_name", "model_version", "id,omitempty", "outputs"}},
+		{api.InferOutput{}, []string{"name", "datatype", "shape", "parameters,omitempty", "data,omitempty"}},
 	} {
 		if got := fieldsOf(tc.v); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%T has JSON fields %q; the encoders in encode.go write %q: update them", tc.v, got, tc.want)
@@ -112,12 +112,12 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		if got, want := appendBatchResponse(nil, &batch), encodingJSON(t, &batch); !bytes.Equal(got, want) {
 			t.Fatalf("batch\n%s\nencoding/json\n%s", got, want)
 		}
-		ir := InferResponse{ModelName: r.Model, ModelVersion: "1", ID: names[rng.IntN(len(names))]}
+		ir := api.InferResponse{ModelName: r.Model, ModelVersion: "1", ID: names[rng.IntN(len(names))]}
 		if k%3 > 0 {
-			ir.Outputs = []InferOutput{{Name: "delta", Datatype: "FP32", Shape: []int{1, n}, Data: r.Delta}, {Name: "adj_logits", Datatype: "FP32", Data: floats(n * n)}}
+			ir.Outputs = []api.InferOutput{{Name: "delta", Datatype: "FP32", Shape: []int{1, n}, Data: r.Delta}, {Name: "adj_logits", Datatype: "FP32", Data: floats(n * n)}}
 		}
 		if k%3 == 2 { // binary outputs: parameters, no data
-			ir.Outputs[k%2].Parameters, ir.Outputs[k%2].Data = &OutputParameters{BinaryDataSize: 4 * len(ir.Outputs[k%2].Data)}, nil
+			ir.Outputs[k%2].Parameters, ir.Outputs[k%2].Data = &api.OutputParameters{BinaryDataSize: 4 * len(ir.Outputs[k%2].Data)}, nil
 		}
 		if got, want := appendInferResponse(nil, &ir), encodingJSON(t, &ir); !bytes.Equal(got, want) {
 			t.Fatalf("infer\n%s\nencoding/json\n%s", got, want)

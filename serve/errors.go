@@ -13,17 +13,6 @@ import (
 	"causeway/api"
 )
 
-// ErrorBody is the JSON body of every error response.
-type ErrorBody struct {
-	// Error says what is wrong and, where it can, how to fix it; for a
-	// validation error it starts with the field ("base_samples[3]: ...").
-	Error string `json:"error"`
-	// Field is the JSON path of the offending field, when there is one.
-	Field string `json:"field,omitempty"`
-	// RequestID is the request's X-Request-Id.
-	RequestID string `json:"request_id,omitempty"`
-}
-
 // httpError is an error with the status it answers with.
 type httpError struct {
 	status     int
@@ -80,7 +69,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	id := requestID(c)
-	status, body := http.StatusInternalServerError, ErrorBody{RequestID: id}
+	status, body := http.StatusInternalServerError, api.ErrorBody{RequestID: id}
 	var he *httpError
 	var ee *echo.HTTPError
 	var pe *panicError

@@ -76,7 +76,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var e serve.ErrorBody
+	var e api.ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
 		log.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func validRequest(seed uint64, s, n int) *api.Request {
 }
 
 // validInfer is a valid OIP infer request with B elements.
-func validInfer(seed uint64, b, s, n int) *InferRequest {
+func validInfer(seed uint64, b, s, n int) *api.InferRequest {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	vals := func(k int) []float64 {
 		v := make([]float64, k)
@@ -123,7 +123,7 @@ func validInfer(seed uint64, b, s, n int) *InferRequest {
 	for e := 0; e < b; e++ {
 		mask[e*n+e%n] = 1
 	}
-	return &InferRequest{ID: "req-1", Inputs: []InferInput{
+	return &api.InferRequest{ID: "req-1", Inputs: []api.InferInput{
 		{Name: "base_samples", Datatype: "FP32", Shape: []int{b, s, n}, Data: vals(b * s * n)},
 		{Name: "int_samples", Datatype: "FP32", Shape: []int{b, s, n}, Data: vals(b * s * n)},
 		{Name: "target_row", Datatype: "FP32", Shape: []int{b, n}, Data: vals(b * n)},

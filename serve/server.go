@@ -25,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"causeway/api"
 	"causeway/onnxfile"
 	"causeway/onnxrt"
 )
@@ -122,7 +123,7 @@ type Server struct {
 // entry is one served model.
 type entry struct {
 	m        *onnxrt.Model
-	info     ModelInfo
+	info     api.ModelInfo
 	metadata []byte // GET /v2/models/{name}
 }
 
@@ -174,7 +175,7 @@ func New(cfg Config) (*Server, error) {
 		if _, dup := s.models[name]; dup {
 			return nil, fmt.Errorf("serve: two models are named %q; give each export its own --name", name)
 		}
-		e := &entry{m: m, info: newModelInfo(m)}
+		e := &entry{m: m, info: api.NewModelInfo(m)}
 		s.models[name] = e
 		s.order = append(s.order, e)
 	}
@@ -188,13 +189,13 @@ func New(cfg Config) (*Server, error) {
 	s.cfg.Default = s.def.m.Name()
 
 	var err error
-	if s.serverMeta, err = json.Marshal(ServerMetadata{Name: "causeway", Version: cfg.Version, Extensions: []string{BinaryExtension}}); err != nil {
+	if s.serverMeta, err = json.Marshal(api.ServerMetadata{Name: "causeway", Version: cfg.Version, Extensions: []string{api.BinaryExtension}}); err != nil {
 		return nil, err
 	}
-	list := ModelList{Default: s.def.m.Name()}
+	list := api.ModelList{Default: s.def.m.Name()}
 	for _, e := range s.order {
 		list.Models = append(list.Models, e.info)
-		if e.metadata, err = json.Marshal(newModelMetadata(e.m)); err != nil {
+		if e.metadata, err = json.Marshal(api.NewModelMetadata(e.m)); err != nil {
 			return nil, err
 		}
 	}

@@ -27,12 +27,12 @@ import (
 )
 
 // errorOf decodes an error body and checks its shape.
-func errorOf(t *testing.T, w *httptest.ResponseRecorder) ErrorBody {
+func errorOf(t *testing.T, w *httptest.ResponseRecorder) api.ErrorBody {
 	t.Helper()
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("error Content-Type %q", ct)
 	}
-	var e ErrorBody
+	var e api.ErrorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
 		t.Fatalf("error body %q is not {\"error\": ...} (%v)", w.Body.String(), err)
 	}
@@ -261,7 +261,7 @@ func TestRoutesAndMetadata(t *testing.T) {
 func TestModels(t *testing.T) {
 	s := newTestServer(t, Config{})
 	w := do(t, s, http.MethodGet, "/models", nil)
-	var list ModelList
+	var list api.ModelList
 	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || w.Code != 200 {
 		t.Fatalf("status %d, %v: %s", w.Code, err, w.Body)
 	}
@@ -286,11 +286,11 @@ func TestInfer(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	var got InferResponse
+	var got api.InferResponse
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	in, _, err := inferInputs(d, r)
+	in, _, err := r.Pairs(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestInfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := InferResponse{ModelName: "model-d", ModelVersion: "1", ID: "req-1", Outputs: []InferOutput{
+	want := api.InferResponse{ModelName: "model-d", ModelVersion: "1", ID: "req-1", Outputs: []api.InferOutput{
 		{Name: "delta", Datatype: "FP32", Shape: []int{3, 5}, Data: out.Delta},
 		{Name: "adj_logits", Datatype: "FP32", Shape: []int{3, 5, 5}, Data: out.AdjLogits},
 	}}
@@ -320,7 +320,7 @@ func TestInfer(t *testing.T) {
 		m["parameters"] = map[string]any{"priority": 1}
 	})
 	w = do(t, s, http.MethodPost, "/v2/models/model-d/versions/1/infer", nested)
-	var got2 InferResponse
+	var got2 api.InferResponse
 	if err := json.Unmarshal(w.Body.Bytes(), &got2); err != nil || w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}

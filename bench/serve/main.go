@@ -185,7 +185,7 @@ func (p *proc) post(client *http.Client) (*http.Response, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if p.headerLen != "" {
-		req.Header.Set(serve.InferenceHeaderLength, p.headerLen)
+		req.Header.Set(api.InferenceHeaderLength, p.headerLen)
 	}
 	return client.Do(req)
 }
@@ -491,13 +491,13 @@ func check(client *http.Client, t *proc, want []float32) (float64, error) {
 		return 0, fmt.Errorf("status %d, %v: %.200s", resp.StatusCode, err, b)
 	}
 	var delta []float32
-	if n := resp.Header.Get(serve.InferenceHeaderLength); n != "" {
+	if n := resp.Header.Get(api.InferenceHeaderLength); n != "" {
 		// A binary answer: the JSON part, then delta and adj_logits.
 		k, err := strconv.Atoi(n)
 		if err != nil || k > len(b) {
-			return 0, fmt.Errorf("binary answer: %s %q", serve.InferenceHeaderLength, n)
+			return 0, fmt.Errorf("binary answer: %s %q", api.InferenceHeaderLength, n)
 		}
-		var r serve.InferResponse
+		var r api.InferResponse
 		if err := json.Unmarshal(b[:k], &r); err != nil || len(r.Outputs) == 0 || r.Outputs[0].Name != contract.Delta || r.Outputs[0].Parameters == nil {
 			return 0, fmt.Errorf("binary answer: %v %.200s", err, b[:k])
 		}

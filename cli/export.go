@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ func runExport(c *cli.Context) error {
 	if err := onnxfile.CheckName(meta.Name); err != nil {
 		return fmt.Errorf("export: --name: %w", err)
 	}
-	meta.Version = version
+	meta.Version = c.App.Version
 	m, err := export.Build(cfg, params, meta)
 	if err != nil {
 		return err

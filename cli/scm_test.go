@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // runSCMCLI runs `causeway scm args...`, capturing stdout and stderr.
 func runSCMCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	app := newApp()
+	app := NewApp(testVersion)
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
 	err = app.Run(append([]string{"causeway", "scm"}, args...))

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"causeway/internal/gemm"
@@ -10,11 +10,14 @@ import (
 	"testing"
 )
 
+// testVersion is the release the tests' app is built as (NewApp's version).
+const testVersion = "0.1.0-test"
+
 // TestCLIConventions: `causeway version`, one-line errors for bad flag
 // values and unknown flags, and scm refusing a used --out unless --force.
 func TestCLIConventions(t *testing.T) {
 	out, err := runApp("version")
-	if want := fmt.Sprintf("causeway %s (%s %s/%s, gemm %s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current()); err != nil || strings.TrimSpace(out) != want {
+	if want := fmt.Sprintf("causeway %s (%s %s/%s, gemm %s)", testVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current()); err != nil || strings.TrimSpace(out) != want {
 		t.Errorf("version: %q, %v", out, err)
 	}
 	for _, args := range [][]string{{"scm", "--out", t.TempDir(), "--nodes", "x"}, {"predict", "--modle", "m.onnx"}} {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func writeTestCheckpoint(t *testing.T, dir string) model.Config {
 
 func runApp(args ...string) (string, error) {
 	var out bytes.Buffer
-	app := newApp()
+	app := NewApp(testVersion)
 	app.Writer, app.ErrWriter = &out, &out
 	err := app.Run(append([]string{"causeway"}, args...))
 	return out.String(), err
@@ -63,7 +63,7 @@ func TestExportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	props := onnxfile.Props(m)
-	if props[onnxfile.PropName] != "model-a" || props[onnxfile.PropTrainingSteps] != "250" || props[onnxfile.PropSeed] != "7" || props[onnxfile.PropVersion] != version {
+	if props[onnxfile.PropName] != "model-a" || props[onnxfile.PropTrainingSteps] != "250" || props[onnxfile.PropSeed] != "7" || props[onnxfile.PropVersion] != testVersion {
 		t.Errorf("metadata %v", props)
 	}
 	if _, err := os.Stat(filepath.Join(repo, "model-a", "1", "model.onnx")); err != nil {

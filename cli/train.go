@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -127,7 +127,7 @@ func runTrain(c *cli.Context) error {
 	if a := c.String("activation"); a != "" {
 		m.Activation = model.Activation(strings.ToLower(a))
 	}
-	opt := train.Options{Out: c.String("out"), Resume: c.Bool("resume"), Version: version, Progress: os.Stderr}
+	opt := train.Options{Out: c.String("out"), Resume: c.Bool("resume"), Version: c.App.Version, Progress: os.Stderr}
 	if init := c.String("init"); init != "" {
 		if opt.Resume {
 			return errors.New("--init starts a new run; --resume continues one: pass one of them")

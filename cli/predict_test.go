@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -126,7 +126,7 @@ func TestPredictCommandInput(t *testing.T) {
 	}
 
 	batch := `{"instances": [` + req + `, ` + strings.Replace(req, `"intervened_node": "a"`, `"int_mask": [0, 1, 0]`, 1) + `]}`
-	app := newApp()
+	app := NewApp(testVersion)
 	var stdout strings.Builder
 	app.Writer, app.ErrWriter, app.Reader = &stdout, &stdout, strings.NewReader(batch)
 	if err := app.Run([]string{"causeway", "predict", "--model", modelPath, "--input", "-", "--threshold", "0.9"}); err != nil {

@@ -1,4 +1,4 @@
-package serve
+package api
 
 import (
 	"bytes"
@@ -52,9 +52,9 @@ func readBinaryParams(raw json.RawMessage, field string) (binaryParams, error) {
 			if te.Field == "binary_data_size" {
 				want = "an integer byte count"
 			}
-			return p, fieldError(field+"."+te.Field, "got a JSON %s, want %s", te.Value, want)
+			return p, fieldErr(field+"."+te.Field, "got a JSON %s, want %s", te.Value, want)
 		}
-		return p, fieldError(field, "want an object of parameters: %v", err)
+		return p, fieldErr(field, "want an object of parameters: %v", err)
 	}
 	return p, nil
 }
@@ -67,14 +67,14 @@ func splitBinary(body []byte, header string) (jsonPart, bin []byte, err error) {
 	}
 	n, perr := strconv.ParseInt(header, 10, 64)
 	if perr != nil || n < 0 || n > int64(len(body)) {
-		return nil, nil, fieldError(InferenceHeaderLength, "is %q; want the byte length of the JSON part at the start of the body (0 to %d)", header, len(body))
+		return nil, nil, fieldErr(InferenceHeaderLength, "is %q; want the byte length of the JSON part at the start of the body (0 to %d)", header, len(body))
 	}
 	return body[:n], body[n:], nil
 }
 
 // attachBinary gives each input whose parameters carry binary_data_size its
 // slice of bin, decoded as FP32 (inputs of another datatype are left for
-// inferInputs to refuse); hasBinary says whether the request used the
+// Pairs and DataSet to refuse); hasBinary says whether the request used the
 // extension's header. Every byte of bin must belong to an input.
 func attachBinary(r *InferRequest, bin []byte, hasBinary bool) error {
 	rest := bin
@@ -92,13 +92,13 @@ func attachBinary(r *InferRequest, bin []byte, hasBinary bool) error {
 		size := *p.BinaryDataSize
 		switch {
 		case !hasBinary:
-			return fieldError(field, "binary tensor data needs the %s header (the byte length of the JSON part)", InferenceHeaderLength)
+			return fieldErr(field, "binary tensor data needs the %s header (the byte length of the JSON part)", InferenceHeaderLength)
 		case in.Data != nil:
-			return fieldError(field, "%s has both \"data\" and binary data; send one", in.Name)
+			return fieldErr(field, "%s has both \"data\" and binary data; send one", in.Name)
 		case size < 0 || size > int64(len(rest)):
-			return fieldError(field, "is %d; %d bytes of binary data are left after the inputs before it", size, len(rest))
+			return fieldErr(field, "is %d; %d bytes of binary data are left after the inputs before it", size, len(rest))
 		case in.Datatype == "FP32" && size%4 != 0:
-			return fieldError(field, "is %d, not a whole number of 4-byte FP32 values", size)
+			return fieldErr(field, "is %d, not a whole number of 4-byte FP32 values", size)
 		}
 		if in.Datatype == "FP32" {
 			in.binary = make([]float32, size/4)
@@ -109,15 +109,15 @@ func attachBinary(r *InferRequest, bin []byte, hasBinary bool) error {
 		rest = rest[size:]
 	}
 	if len(rest) > 0 {
-		return fieldError(InferenceHeaderLength, "%d bytes of binary data follow the JSON part but no input claims them (binary_data_size in an input's parameters)", len(rest))
+		return fieldErr(InferenceHeaderLength, "%d bytes of binary data follow the JSON part but no input claims them (binary_data_size in an input's parameters)", len(rest))
 	}
 	return nil
 }
 
-// binaryOutputs says, for each output name to return, whether the request
+// BinaryOutputs says, for each output name to return, whether the request
 // asks for it as binary data: the request's binary_data_output parameter,
 // overridden by an output's binary_data.
-func binaryOutputs(r *InferRequest, names []string) ([]bool, error) {
+func (r *InferRequest) BinaryOutputs(names []string) ([]bool, error) {
 	top, err := readBinaryParams(r.Parameters, "parameters")
 	if err != nil {
 		return nil, err
@@ -139,12 +139,4 @@ func binaryOutputs(r *InferRequest, names []string) ([]bool, error) {
 		}
 	}
 	return out, nil
-}
-
-// appendFP32 appends v as little-endian FP32 bytes.
-func appendFP32(b []byte, v []float32) []byte {
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return b
 }

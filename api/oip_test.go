@@ -1,15 +1,58 @@
-package serve
+package api
 
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+
+	"causeway/model"
+	"causeway/onnxrt"
 )
 
+var (
+	inferModelOnce sync.Once
+	inferModelA    *onnxrt.Model
+)
+
+// inferModel is a small model A (max_nodes 8) shared by the infer tests (a
+// Model is safe for concurrent use).
+func inferModel(t testing.TB) *onnxrt.Model {
+	t.Helper()
+	inferModelOnce.Do(func() { inferModelA = testModel(t, model.VariantA, 8) })
+	if inferModelA == nil {
+		t.Fatal("the infer test model failed to load")
+	}
+	return inferModelA
+}
+
+// validInfer is a valid OIP infer request with B elements.
+func validInfer(seed uint64, b, s, n int) *InferRequest {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	vals := func(k int) []float64 {
+		v := make([]float64, k)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	mask := make([]float64, b*n)
+	for e := 0; e < b; e++ {
+		mask[e*n+e%n] = 1
+	}
+	return &InferRequest{ID: "req-1", Inputs: []InferInput{
+		{Name: "base_samples", Datatype: "FP32", Shape: []int{b, s, n}, Data: vals(b * s * n)},
+		{Name: "int_samples", Datatype: "FP32", Shape: []int{b, s, n}, Data: vals(b * s * n)},
+		{Name: "target_row", Datatype: "FP32", Shape: []int{b, n}, Data: vals(b * n)},
+		{Name: "int_mask", Datatype: "FP32", Shape: []int{b, n}, Data: mask},
+	}}
+}
+
 func inferSeeds(t testing.TB) [][]byte {
-	valid := mustJSON(t, validInfer(1, 2, 3, 2))
+	valid := []byte(mustJSON(validInfer(1, 2, 3, 2)))
 	return [][]byte{
 		valid,
 		[]byte(`{"inputs": [{"name": "base_samples", "shape": [1, 2, 2], "datatype": "FP32", "data": [[[1, 2], [3, 4]]], "parameters": {"a": [1, true, null, "x"]}}], "outputs": [{"name": "delta", "parameters": {}}], "parameters": {"k": {"n": -1.5e3}}}`),
@@ -47,8 +90,7 @@ func checkInferDecode(t *testing.T, body []byte) {
 	if err != nil {
 		return
 	}
-	m, _ := testModels(t)
-	inferInputs(m, r) // must not panic
+	r.Pairs(inferModel(t)) // must not panic
 }
 
 // FuzzDecodeInfer fuzzes OIP infer decoding and validation.
@@ -59,9 +101,9 @@ func FuzzDecodeInfer(f *testing.F) {
 	f.Fuzz(checkInferDecode)
 }
 
-// TestFastPathTaken checks that the usual infer forms take the fast path
+// TestInferFastPathTaken checks that the usual infer forms take the fast path
 // (the fuzz properties hold trivially if it never does).
-func TestFastPathTaken(t *testing.T) {
+func TestInferFastPathTaken(t *testing.T) {
 	for i, body := range inferSeeds(t)[:2] {
 		if _, ok := fastInfer(body); !ok {
 			t.Errorf("infer seed %d %q is not on the fast path", i, body)
@@ -69,9 +111,9 @@ func TestFastPathTaken(t *testing.T) {
 	}
 }
 
-// TestDecodeErrorsAreAPIErrors: the fallback gives readable 400 errors
-// naming the field.
-func TestDecodeErrorsAreAPIErrors(t *testing.T) {
+// TestInferDecodeErrorsAreAPIErrors: the fallback gives readable errors naming
+// the field (a server's 400s).
+func TestInferDecodeErrorsAreAPIErrors(t *testing.T) {
 	_, err := DecodeInfer([]byte(`{"inputs": [{"shape": "x"}]}`))
 	if err == nil || !strings.Contains(err.Error(), "inputs.shape") {
 		t.Errorf("infer error %v", err)

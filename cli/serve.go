@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -161,7 +161,7 @@ func runServe(c *cli.Context) error {
 	srv, err := serve.New(serve.Config{
 		Models:         models,
 		Default:        c.String("default"),
-		Version:        version,
+		Version:        c.App.Version,
 		MaxBody:        maxBody,
 		MaxConcurrency: c.Int("max-concurrency"),
 		MaxQueue:       c.Int("max-queue"),
@@ -188,7 +188,7 @@ func runServe(c *cli.Context) error {
 		logger.Info("model loaded", slog.String("name", m.Name()), slog.String("variant", string(cfg.Variant)),
 			slog.Int("max_nodes", cfg.MaxNodes), slog.Bool("default", m.Name() == srv.Default()), slog.String("plan", m.Plan()))
 	}
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", c.App.Version),
 		slog.Int("models", len(models)), slog.Int("max_concurrency", c.Int("max-concurrency")),
 		slog.String("max_body", c.String("max-body")), slog.Duration("timeout", c.Duration("timeout")))
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -25,10 +25,10 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
-	"causeway/serve"
 )
 
-// TestServeEndToEnd builds the causeway binary, serves two models on a free
+// TestServeEndToEnd builds the causeway binary (the module's root package,
+// by its import path), serves two models on a free
 // loopback port, checks real answers against the Go executor, then sends
 // SIGTERM while requests are in flight and checks that they complete and
 // the process exits cleanly.
@@ -38,7 +38,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "causeway")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-o", bin, "causeway")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -203,14 +203,14 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	infer := serve.InferRequest{ID: "e2e-1", Inputs: []serve.InferInput{
+	infer := api.InferRequest{ID: "e2e-1", Inputs: []api.InferInput{
 		{Name: "base_samples", Datatype: "FP32", Shape: []int{1, in.S, in.N}, Data: f64(in.Base)},
 		{Name: "int_samples", Datatype: "FP32", Shape: []int{1, in.S, in.N}, Data: f64(in.Int)},
 		{Name: "target_row", Datatype: "FP32", Shape: []int{1, in.N}, Data: f64(in.Target)},
 		{Name: "int_mask", Datatype: "FP32", Shape: []int{1, in.N}, Data: f64(in.Mask)},
 	}}
 	status, body = post("/v2/models/model-d/infer", marshal(infer))
-	var inferResp serve.InferResponse
+	var inferResp api.InferResponse
 	if err := json.Unmarshal(body, &inferResp); err != nil || status != 200 {
 		t.Fatalf("infer: %d %s", status, body)
 	}
