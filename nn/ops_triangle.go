@@ -18,20 +18,44 @@ type pairProductOp struct {
 	c              *gctx
 	b, n, k        int
 	transP, transQ bool
+	scratch        []float32 // channel-major p, q and out
 }
 
-// channelMajor copies src [B·N, N, K] to dst [B, K, N, N].
+// channelMajor copies src [B·N, N, K] to dst [B, K, N, N]. Per row (b, i)
+// it transposes an N×K block into K rows of N (6.4 kB at N = 50, K = 32,
+// within L1 while it is written).
 func channelMajor(dst, src []float32, b, n, k int) {
-	for bi := range b {
-		for i := range n {
+	nn := n * n
+	parFor(b*n, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			bi, i := r/n, r%n
+			row := src[r*n*k:][:n*k]
+			base := bi*k*nn + i*n
 			for j := range n {
-				s := src[((bi*n+i)*n+j)*k:][:k]
-				for c, v := range s {
-					dst[((bi*k+c)*n+i)*n+j] = v
+				for c, v := range row[j*k : (j+1)*k] {
+					dst[base+c*nn+j] = v
 				}
 			}
 		}
-	}
+	})
+}
+
+// pairMajor is channelMajor's inverse: src [B, K, N, N] to dst [B·N, N, K].
+func pairMajor(dst, src []float32, b, n, k int) {
+	nn := n * n
+	parFor(b*n, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			bi, i := r/n, r%n
+			row := dst[r*n*k:][:n*k]
+			base := bi*k*nn + i*n
+			for j := range n {
+				d := row[j*k : (j+1)*k]
+				for c := range d {
+					d[c] = src[base+c*nn+j]
+				}
+			}
+		}
+	})
 }
 
 func (o *pairProductOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
@@ -39,7 +63,12 @@ func (o *pairProductOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := o.out.dense()
 	y := out.Float32s()
 	b, n, k := o.b, o.n, o.k
-	pc, qc, yc := make([]float32, len(p)), make([]float32, len(q)), make([]float32, len(y))
+	if len(o.scratch) != 3*len(y) {
+		// The op belongs to one compiled graph of fixed shape and runs once
+		// per step, so its channel-major buffers are kept.
+		o.scratch = make([]float32, 3*len(y))
+	}
+	pc, qc, yc := o.scratch[:len(y)], o.scratch[len(y):2*len(y)], o.scratch[2*len(y):]
 	channelMajor(pc, p, b, n, k)
 	channelMajor(qc, q, b, n, k)
 	nn := n * n
@@ -49,14 +78,7 @@ func (o *pairProductOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			gemm.Mul(o.transP, o.transQ, n, n, n, alpha, pc[g*nn:(g+1)*nn], n, qc[g*nn:(g+1)*nn], n, 0, yc[g*nn:(g+1)*nn], n)
 		}
 	})
-	for bi := range b {
-		for c := range k {
-			grid := yc[(bi*k+c)*nn:][:nn]
-			for ij, v := range grid {
-				y[(bi*nn+ij)*k+c] = v
-			}
-		}
-	}
+	pairMajor(y, yc, b, n, k)
 	return out, nil
 }
 
