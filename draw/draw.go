@@ -1,9 +1,18 @@
 // Package draw shows a predicted causal graph to a person: as Graphviz DOT
-// text, as an edge list in CSV, and rendered to SVG by Graphviz itself,
-// compiled to WebAssembly (github.com/goccy/go-graphviz: no cgo, no system
-// Graphviz). PNG is not offered: go-graphviz v0.2.10's raster renderer fills
-// every stroked path instead of stroking it, so edges vanish or become
-// blobs (seen on a three-node graph); SVG opens in any browser.
+// text, as an edge list in CSV, and as a picture laid out by Graphviz
+// itself, compiled to WebAssembly (github.com/goccy/go-graphviz: no cgo, no
+// system Graphviz), in SVG or PNG.
+//
+// SVG is Graphviz's own rendering. PNG is not: go-graphviz v0.2.10's raster
+// renderer strokes no path (node outlines and thin edges vanish, a wide
+// edge becomes a filled sliver; only text and arrowheads come out right).
+// Instead Graphviz writes its drawing as xdot operations (its json output:
+// ellipses, polygons, Bézier splines and text, with colours, line widths
+// and styles, in points) and draw interprets them onto a gonum vector
+// canvas (gonum.org/v1/plot/vg/vgimg), with the Liberation fonts, which
+// share Helvetica's, Times' and Courier's metrics. The PNG is the SVG's
+// picture at two pixels per point, on white. Gradient fills are drawn in
+// their first colour, and images in labels are left out.
 //
 // Each listed edge is drawn with its width and opacity growing with its
 // probability and labelled with it. With the true adjacency, edges found are
@@ -24,8 +33,8 @@ import (
 )
 
 // Formats are the output formats of a prediction, the first the default:
-// JSON (the full answer, written by the caller), CSV, DOT and SVG.
-var Formats = []string{"json", "csv", "dot", "svg"}
+// JSON (the full answer, written by the caller), CSV, DOT, SVG and PNG.
+var Formats = []string{"json", "csv", "dot", "svg", "png"}
 
 // Edge is one listed edge From → To (indices into Graph.Names).
 type Edge struct {
@@ -137,12 +146,24 @@ func DOT(g Graph) string {
 func quote(s string) string { return strconv.Quote(s) }
 
 // Render lays out dot with Graphviz's dot layout and renders it as format
-// "svg".
+// "svg" (Graphviz's SVG) or "png" (Graphviz's drawing rasterised by draw at
+// two pixels per point; see the package documentation).
 func Render(ctx context.Context, dot, format string) ([]byte, error) {
-	if format != "svg" {
-		return nil, fmt.Errorf("draw: format %q: Render draws svg", format)
+	switch format {
+	case "svg":
+		return graphvizRender(ctx, dot, graphviz.SVG)
+	case "png":
+		layout, err := graphvizRender(ctx, dot, graphviz.Format("json"))
+		if err != nil {
+			return nil, err
+		}
+		return encodePNG(layout)
 	}
-	f := graphviz.SVG
+	return nil, fmt.Errorf("draw: format %q: Render draws svg or png", format)
+}
+
+// graphvizRender lays out dot and writes it in Graphviz's format f.
+func graphvizRender(ctx context.Context, dot string, f graphviz.Format) ([]byte, error) {
 	gv, err := graphviz.New(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("draw: graphviz: %w", err)
@@ -155,7 +176,7 @@ func Render(ctx context.Context, dot, format string) ([]byte, error) {
 	defer graph.Close()
 	var buf bytes.Buffer
 	if err := gv.Render(ctx, graph, f, &buf); err != nil {
-		return nil, fmt.Errorf("draw: render %s: %w", format, err)
+		return nil, fmt.Errorf("draw: render %s: %w", f, err)
 	}
 	return buf.Bytes(), nil
 }
