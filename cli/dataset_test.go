@@ -166,7 +166,7 @@ func TestPredictCommandFormats(t *testing.T) {
 			t.Errorf("the picture is not coloured against adjacency.csv:\n%s", b)
 		}
 	}
-	if _, err := runApp("predict", "--model", modelPath, "--data", data, "--format", "gif"); err == nil || !strings.Contains(err.Error(), "want one of json, csv, dot, svg") {
+	if _, err := runApp("predict", "--model", modelPath, "--data", data, "--format", "gif"); err == nil || !strings.Contains(err.Error(), "want one of json, csv, dot, svg, png") {
 		t.Errorf("--format gif: %v", err)
 	}
 }

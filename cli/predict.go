@@ -44,13 +44,13 @@ func predictCommand() *cli.Command {
 			&cli.StringFlag{Name: "model", Usage: "the exported model `FILE` (.onnx, from causeway export; default: a model embedded in the binary, " + models.DataSetName + " for --data and " + models.DefaultName + " for --input)"},
 			&cli.StringFlag{Name: "input", Usage: "JSON request `FILE` (\"-\": standard input)"},
 			&cli.StringFlag{Name: "data", Usage: "data set: a data.csv `FILE` or a graph directory holding one, in the causeway scm layout"},
-			&cli.StringFlag{Name: "output", Usage: "write the JSON response to `FILE` (atomically) instead of standard output"},
+			&cli.StringFlag{Name: "output", Usage: "write the response (JSON, or the --format) to `FILE` (atomically) instead of standard output"},
 			&cli.Float64Flag{Name: "threshold", Value: api.DefaultThreshold, Usage: "list edges with probability above this (overrides the request's threshold when set)"},
 			&cli.StringSliceFlag{Name: "do", Usage: "with --data and a data-set model: also predict the effect of do(`NAME=VALUE`) (repeatable; the variable by name or index)"},
 			&cli.BoolFlag{Name: "dag", Usage: "with a data-set model: keep the listed edges acyclic (greedy, most probable first)"},
-			&cli.StringFlag{Name: "format", Value: draw.Formats[0], Usage: "output: " + strings.Join(draw.Formats, ", ") + " (csv: the listed edges; dot, svg: a picture of the graph)"},
+			&cli.StringFlag{Name: "format", Value: draw.Formats[0], Usage: "output: " + strings.Join(draw.Formats, ", ") + " (csv: the listed edges; dot, svg, png: a picture of the graph)"},
 			maxModelSizeFlag(),
-			&cli.StringFlag{Name: "truth", Usage: "with --format dot|svg: colour found, extra and missed edges against this adjacency `FILE` (default: the adjacency.csv beside --data)"},
+			&cli.StringFlag{Name: "truth", Usage: "with --format dot|svg|png: colour found, extra and missed edges against this adjacency `FILE` (default: the adjacency.csv beside --data)"},
 		},
 		Action: runPredict,
 	}
@@ -93,6 +93,9 @@ func runPredict(c *cli.Context) error {
 	}
 	if (len(dos) > 0 || c.Bool("dag")) && (!m.DataSet() || input != "") {
 		return fmt.Errorf("predict: --do and --dag need --data and a data-set model (Model F); %s is Model %s", m.Name(), m.Config().Variant)
+	}
+	if c.String("format") == "png" && c.String("output") == "" && isTerminal(c.App.Writer) {
+		return errors.New("predict: --format png writes a binary image; pass --output FILE or redirect standard output")
 	}
 	var result any
 	if input != "" {
