@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -341,7 +342,7 @@ func (r *InferRequest) Pairs(m *onnxrt.Model) (in contract.Pairs, outputs []stri
 		if k >= 2 {
 			want = []int{b, n}
 		}
-		if !equalInts(t.Shape, want) {
+		if !slices.Equal(t.Shape, want) {
 			return in, nil, fieldErr(fmt.Sprintf("inputs[%d].shape", i-1), "%s has shape %v; want %s = %v (from base_samples %v)",
 				t.Name, t.Shape, contractShape(k), want, base.Shape)
 		}
@@ -421,16 +422,4 @@ func contractShape(k int) string {
 		return "[B,S,N]"
 	}
 	return "[B,N]"
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -58,7 +58,7 @@ func (r *InferRequest) DataSet(m *onnxrt.Model) (*contract.DataSet, []string, er
 	dst := [4]*[]float32{&d.Samples, &d.Intervened, &d.QueryMask, &d.QueryValue}
 	for k, i := range idx {
 		t := r.Inputs[i-1]
-		if !equalInts(t.Shape, wants[k]) {
+		if !slices.Equal(t.Shape, wants[k]) {
 			return nil, nil, fieldErr(fmt.Sprintf("inputs[%d].shape", i-1), "%s has shape %v; want %v (from samples %v and query_mask %v)",
 				t.Name, t.Shape, wants[k], samples.Shape, qmask.Shape)
 		}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"causeway/contract"
 )
@@ -104,7 +105,7 @@ func (r *Reference) Run(base, intv, target, mask *Array) (delta, adjLogits *Arra
 		{contract.TargetRow, target, []int{b, n}},
 		{contract.IntMask, mask, []int{b, n}},
 	} {
-		if !refSameShape(x.a.Shape, x.shape) || len(x.a.Data) != refSize(x.shape) {
+		if !slices.Equal(x.a.Shape, x.shape) || len(x.a.Data) != refSize(x.shape) {
 			return nil, nil, fmt.Errorf("reference: %s has shape %v (%d values), want %v", x.name, x.a.Shape, len(x.a.Data), x.shape)
 		}
 	}
@@ -122,18 +123,6 @@ func refSize(shape []int) int {
 		n *= d
 	}
 	return n
-}
-
-func refSameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *Reference) param(name string) *Array {
@@ -317,7 +306,7 @@ func (r *Reference) Dropout(x *Array, p float64) *Array { return x }
 
 // Add implements Builder.
 func (r *Reference) Add(a, b *Array) *Array {
-	if !refSameShape(a.Shape, b.Shape) {
+	if !slices.Equal(a.Shape, b.Shape) {
 		Failf("reference: add: shapes %v and %v", a.Shape, b.Shape)
 	}
 	out := NewArray(a.Shape...)

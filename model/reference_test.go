@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,7 +145,7 @@ func TestFeaturesByHand(t *testing.T) {
 	target := &Array{Shape: []int{1, 2}, Data: []float64{3, -100}}
 	mask := &Array{Shape: []int{1, 2}, Data: []float64{1, 0}}
 	f := r.Features(base, intv, target, mask)
-	if !refSameShape(f.Shape, []int{1, 2, 6}) {
+	if !slices.Equal(f.Shape, []int{1, 2, 6}) {
 		t.Fatalf("shape %v, want [1 2 6]", f.Shape)
 	}
 	bStd := 1 + StdEps // var (1+0+1)/2 = 1
@@ -290,7 +291,7 @@ func TestLinearAndGELU(t *testing.T) {
 		"l/bias":   {Shape: []int{3}, Data: []float64{0.5, 0, -1}},
 	})
 	y := r.Linear(&Array{Shape: []int{1, 1, 2}, Data: []float64{1, -1}}, "l")
-	if !refSameShape(y.Shape, []int{1, 1, 3}) {
+	if !slices.Equal(y.Shape, []int{1, 1, 3}) {
 		t.Fatalf("shape %v", y.Shape)
 	}
 	for i, w := range []float64{-2.5, -3, -4} {

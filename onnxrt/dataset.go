@@ -3,6 +3,7 @@ package onnxrt
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"causeway/contract"
 )
@@ -55,10 +56,10 @@ func (m *Model) runDataSet(ctx context.Context, s *state, d *contract.DataSet) (
 		return DataSetOutputs{}, err
 	}
 	adj, eff := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
-	if adj.dtype != dtFloat || !sameShape(adj.shape, []int{d.B, d.N, d.N}) {
+	if adj.dtype != dtFloat || !slices.Equal(adj.shape, []int{d.B, d.N, d.N}) {
 		return DataSetOutputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.AdjLogits, adj.shape, d.B, d.N, d.N)
 	}
-	if eff.dtype != dtFloat || !sameShape(eff.shape, []int{d.B, d.Q, d.N}) {
+	if eff.dtype != dtFloat || !slices.Equal(eff.shape, []int{d.B, d.Q, d.N}) {
 		return DataSetOutputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.Effect, eff.shape, d.B, d.Q, d.N)
 	}
 	return DataSetOutputs{AdjLogits: append([]float32(nil), adj.f...), Effect: append([]float32(nil), eff.f...)}, nil

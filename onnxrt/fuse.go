@@ -2,6 +2,7 @@ package onnxrt
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"causeway/internal/gemm"
@@ -242,7 +243,7 @@ func (x *ir) fuseLayerNorm() {
 		shift := cs[0]
 		bName, _ := other(shift, scale.out[0])
 		b := x.consts[bName]
-		if b == nil || b.dtype != dtFloat || !sameShape(b.shape, w.shape) {
+		if b == nil || b.dtype != dtFloat || !slices.Equal(b.shape, w.shape) {
 			continue
 		}
 		k := &layerNormKernel{w: w.f, b: b.f, eps: float64(eps)}

@@ -3,6 +3,7 @@ package onnxrt
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"causeway/internal/gemm"
 	"causeway/internal/simd"
@@ -134,7 +135,7 @@ func (l *layerNormKernel) run(s *state, n *node) error {
 		if y, err = floatInput(s, n, 1); err != nil {
 			return err
 		}
-		if !sameShape(x.shape, y.shape) {
+		if !slices.Equal(x.shape, y.shape) {
 			// A broadcasting residual: add into a temporary first.
 			var shape [maxRank]int
 			r, err := broadcastShape(shape[:], x.shape, y.shape)
@@ -252,7 +253,7 @@ func (a *attentionKernel) run(s *state, n *node) error {
 			if err != nil {
 				return err
 			}
-			if t.shape[2] != d || (i > 0 && !sameShape(t.shape, ts[0].shape)) {
+			if t.shape[2] != d || (i > 0 && !slices.Equal(t.shape, ts[0].shape)) {
 				return fmt.Errorf("q/k/v shapes must be equal [B,N,%d], input %d is %v", d, i, t.shape)
 			}
 			ts[i] = t

@@ -3,6 +3,7 @@ package onnxrt
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"causeway/internal/simd"
 )
@@ -139,7 +140,7 @@ func broadcastStrides(dst []int, x, out []int) {
 func broadcastBinary(op binOp, out, a, b *tensor) {
 	o := out.f
 	switch {
-	case sameShape(a.shape, b.shape):
+	case slices.Equal(a.shape, b.shape):
 		binRow(op, o, a.f, 1, b.f, 1)
 		return
 	case len(b.f) == 1:

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -520,10 +521,10 @@ func (m *Model) run(ctx context.Context, s *state, in contract.Pairs) (Outputs, 
 		return Outputs{}, err
 	}
 	delta, adj := &s.vals[p.outputs[0]], &s.vals[p.outputs[1]]
-	if delta.dtype != dtFloat || !sameShape(delta.shape, []int{in.B, in.N}) {
+	if delta.dtype != dtFloat || !slices.Equal(delta.shape, []int{in.B, in.N}) {
 		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d]", contract.Delta, delta.shape, in.B, in.N)
 	}
-	if adj.dtype != dtFloat || !sameShape(adj.shape, []int{in.B, in.N, in.N}) {
+	if adj.dtype != dtFloat || !slices.Equal(adj.shape, []int{in.B, in.N, in.N}) {
 		return Outputs{}, fmt.Errorf("output %s has shape %v, want [%d,%d,%d]", contract.AdjLogits, adj.shape, in.B, in.N, in.N)
 	}
 	return Outputs{

@@ -46,17 +46,6 @@ func prod(shape []int) int {
 	return n
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // maxInitializerElems bounds an initializer's element count (2^31: 8 GiB of
 // float32, beyond any causeway model).
