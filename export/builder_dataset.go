@@ -145,11 +145,14 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 		g := b.node(p, "free_z", "Mul", []string{st.z, free})
 		gram := b.node(p, "gram", "MatMul", []string{b.transpose12(p, "free_z_T", g), g})
 		d := b.reduceLast(p, "gram_diag", b.node(p, "gram_diag_only", "Mul", []string{gram, eye}), st.onesN) // [B,N,1]
+		if c.StatsVersion() >= 3 {
+			d = b.node(p, "gram_diag_ridge", "Add", []string{d, b.gramRidge(st.onesR)})
+		}
 		dd := b.clipBelow(p, "gram_scale_sq", b.node(p, "gram_outer", "Mul", []string{d, b.transpose12(p, "gram_diag_T", d)}), 1e-30)
 		st.pooled = b.node(p, "pooled", "Div", []string{gram, b.node(p, "gram_scale", "Sqrt", []string{dd})})
 		st.pooledPartial = b.partialCorrelations(p+"/partial", st.pooled, st.onesN)
 		if c.StatsVersion() >= 3 {
-			st.joint = b.normalisedGram(s+"/joint", st.z, eye, st.onesN)
+			st.joint = b.normalisedGram(s+"/joint", st.z, eye, st.onesN, b.gramRidge(st.onesR))
 			st.jointPartial = b.partialCorrelations(s+"/joint/partial", st.joint, st.onesN)
 			st.eta = b.correlationRatios(s+"/eta", st.z, g, st.onesR)
 		}
@@ -169,11 +172,26 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 	return st
 }
 
-// normalisedGram returns G_ij/√(G_ii G_jj) [B,N,N] for G = aᵀa (0 where a
-// column of a [B,R,N] is all zero).
-func (b *graph) normalisedGram(s, a, eye, onesN string) string {
+// rowCount returns R as [B,1,1] (ones_R summed by MatMul: exact).
+func (b *graph) rowCount(onesR string) string {
+	return b.once("row_count", func() string {
+		return b.node("stats", "row_count", "MatMul", []string{b.transpose12("stats", "ones_R_T", onesR), onesR})
+	})
+}
+
+// gramRidge returns model.GramRidge·R [B,1,1].
+func (b *graph) gramRidge(onesR string) string {
+	return b.once("gram_ridge", func() string {
+		return b.node("stats", "gram_ridge", "Mul", []string{b.rowCount(onesR), b.scalar("gram_ridge", model.GramRidge)})
+	})
+}
+
+// normalisedGram returns G_ij/√((G_ii + ridge)(G_jj + ridge)) [B,N,N] for
+// G = aᵀa, a [B,R,N], and ridge [B,1,1].
+func (b *graph) normalisedGram(s, a, eye, onesN, ridge string) string {
 	gram := b.node(s, "gram", "MatMul", []string{b.transpose12(s, "a_T", a), a})
 	d := b.reduceLast(s, "gram_diag", b.node(s, "gram_diag_only", "Mul", []string{gram, eye}), onesN) // [B,N,1]
+	d = b.node(s, "gram_diag_ridge", "Add", []string{d, ridge})
 	dd := b.clipBelow(s, "gram_scale_sq", b.node(s, "gram_outer", "Mul", []string{d, b.transpose12(s, "gram_diag_T", d)}), 1e-30)
 	return b.node(s, "normalised", "Div", []string{gram, b.node(s, "gram_scale", "Sqrt", []string{dd})})
 }
@@ -203,7 +221,10 @@ func (b *graph) correlationRatios(s, z, g, onesR string) string {
 			between = b.node(s, "between", "Add", []string{between, term})
 		}
 	}
-	den := b.clipBelow(s, "denominator", b.node(s, "spread", "Sub", []string{t2, base}), model.EtaFloor)
+	floor := b.node(s, "floor", "Mul", []string{rows, b.scalar("eta_floor", model.EtaFloor)})
+	spread := b.node(s, "spread", "Sub", []string{t2, base})
+	// max(spread, floor) = floor + Relu(spread − floor).
+	den := b.node(s, "denominator", "Add", []string{floor, b.node(s, "above_floor", "Relu", []string{b.node(s, "spread_minus_floor", "Sub", []string{spread, floor})})})
 	ratio := b.node(s, "ratio", "Div", []string{b.node(s, "explained", "Sub", []string{between, base}), den})
 	return b.node(s, "eta", "Clip", []string{ratio, b.scalar("zero_f", 0), one})
 }

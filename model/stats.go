@@ -88,15 +88,20 @@ func PairFeatureCount(c Config) int {
 // value is kept: the intervention makes its variable exogenous, so a
 // regression on it separates direct from indirect effects),
 //
-//	Joint        = J_ij / √(J_ii J_jj)
+//	Joint        = J_ij / √((J_ii + GramRidge·R)(J_jj + GramRidge·R))
 //	JointPartial = the partial correlations of Joint
 //
+// and Pooled takes the same ridge (version 2's has none): a column that
+// hardly varies (its spread under 1% of an observational sd's) then gives
+// near-zero correlations instead of ±1 from its rounding noise (without it,
+// a 1e-7 relative change of such data moved the float64 model's logits by
+// 0.5, and float32 renderings disagreed);
 // and a nonparametric dependence, the correlation ratio of g_j on tent bins
 // of z_i: with c_ri = clamp(z_ri, ±EtaRange), h_b(c) = max(0, 1 − |c −
 // centre_b|/EtaWidth) for the EtaBins centres, S_b = Σ_r h_b(c_ri) g_rj,
 // C_b = Σ_r h_b(c_ri), T_j = Σ_r g_rj, T2_j = Σ_r g_rj² and R rows,
 //
-//	Eta_ij = clamp((Σ_b S_b²/(C_b + 1) − T_j²/(R + 1)) / max(T2_j − T_j²/(R + 1), EtaFloor), 0, 1)
+//	Eta_ij = clamp((Σ_b S_b²/(C_b + 1) − T_j²/(R + 1)) / max(T2_j − T_j²/(R + 1), EtaFloor·R), 0, 1)
 //
 // the share of j's variation that a function of i explains (asymmetric:
 // sin, cos and quadratic mechanisms, which correlations miss).
@@ -213,17 +218,21 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 				}
 			}
 		}
+		ridge := 0.0
+		if c.StatsVersion() >= 3 {
+			ridge = GramRidge * float64(r)
+		}
 		s.Pooled = make([]float64, n*n)
 		for i := range n {
 			for j := range n {
-				if d := gram[i*n+i] * gram[j*n+j]; d > 0 {
+				if d := (gram[i*n+i] + ridge) * (gram[j*n+j] + ridge); d > 0 {
 					s.Pooled[i*n+j] = gram[i*n+j] / math.Sqrt(d)
 				}
 			}
 		}
 		s.PooledPartial = partialCorrelations(s.Pooled, n)
 		if c.StatsVersion() >= 3 {
-			s.Joint = normalisedGram(s.z, r, n)
+			s.Joint = normalisedGram(s.z, r, n, ridge)
 			s.JointPartial = partialCorrelations(s.Joint, n)
 			s.Eta = correlationRatios(s.z, g, r, n)
 		}
@@ -257,9 +266,9 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 	return s
 }
 
-// normalisedGram returns G_ij/√(G_ii G_jj) for G = Σ_r a_ri a_rj (0 where
-// a column is all zero).
-func normalisedGram(a []float64, r, n int) []float64 {
+// normalisedGram returns G_ij/√((G_ii + ridge)(G_jj + ridge)) for G = Σ_r
+// a_ri a_rj (0 where a column is all zero and ridge is 0).
+func normalisedGram(a []float64, r, n int, ridge float64) []float64 {
 	gram := make([]float64, n*n)
 	for k := range r {
 		ak := a[k*n : (k+1)*n]
@@ -273,7 +282,7 @@ func normalisedGram(a []float64, r, n int) []float64 {
 	out := make([]float64, n*n)
 	for i := range n {
 		for j := range n {
-			if d := gram[i*n+i] * gram[j*n+j]; d > 0 {
+			if d := (gram[i*n+i] + ridge) * (gram[j*n+j] + ridge); d > 0 {
 				out[i*n+j] = gram[i*n+j] / math.Sqrt(d)
 			}
 		}
@@ -281,9 +290,16 @@ func normalisedGram(a []float64, r, n int) []float64 {
 	return out
 }
 
-// EtaFloor bounds the denominator of the correlation ratios (see
-// DataStats) away from zero.
-const EtaFloor = 1e-6
+// Conditioning constants of the version-3 statistics (see DataStats).
+const (
+	// EtaFloor·R bounds the denominator of the correlation ratios: a
+	// variable whose spread is under 1% of an observational variance has
+	// no variation to explain.
+	EtaFloor = 1e-2
+	// GramRidge·R is added to the diagonal scales of the normalised Grams
+	// (Pooled, Joint).
+	GramRidge = 1e-2
+)
 
 // TentBin returns h_b(clamp(z, ±EtaRange)), the weight of z in tent bin b of
 // the correlation ratios; the EtaBins weights of any z sum to 1.
@@ -332,7 +348,7 @@ func correlationRatios(z, g []float64, r, n int) []float64 {
 				between += v * v / (c[b*n+i] + 1)
 			}
 			base := t[j] * t[j] / (rf + 1)
-			out[i*n+j] = refClamp((between-base)/math.Max(t2[j]-base, EtaFloor), 0, 1)
+			out[i*n+j] = refClamp((between-base)/math.Max(t2[j]-base, EtaFloor*rf), 0, 1)
 		}
 	}
 	return out

@@ -184,11 +184,18 @@ func TestShippedDataSetModelParity(t *testing.T) {
 			}
 			// Trained weights: 1e-4 absolute plus 1e-5 of the value (float32
 			// sums over thousands of rows through a Newton–Schulz inverse;
-			// see export's TestShippedDataSetModelInONNXRuntime).
-			if a, e := maxDiffRel(got.AdjLogits, wa, 1e-5), maxDiffRel(got.Effect, we, 1e-5); a > 1e-4 || e > 1e-4 {
-				t.Errorf("N=%d %s: adj_logits %.3g effect %.3g", n, kind, a, e)
+			// see export's TestShippedDataSetModelInONNXRuntime), or 10×
+			// what moving every input by one float32 ulp does to the
+			// reference itself, where the data are that ill-conditioned.
+			sa, se, err := modeltest.RoundingSensitivity(c, p, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ta, te := max(1e-4, 10*sa), max(1e-4, 10*se)
+			if a, e := maxDiffRel(got.AdjLogits, wa, 1e-5), maxDiffRel(got.Effect, we, 1e-5); a > ta || e > te {
+				t.Errorf("N=%d %s: adj_logits %.3g (bound %.2g) effect %.3g (bound %.2g)", n, kind, a, ta, e, te)
 			} else {
-				t.Logf("N=%d %s: adj_logits %.2g effect %.2g", n, kind, a, e)
+				t.Logf("N=%d %s: adj_logits %.2g (bound %.2g) effect %.2g (bound %.2g)", n, kind, a, ta, e, te)
 			}
 		}
 	}

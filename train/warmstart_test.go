@@ -61,26 +61,26 @@ func TestWarmStart(t *testing.T) {
 	}
 }
 
-// TestWarmStartKeepsTheModel: a Model F without the triangle update in
-// statistics version 2, warm-started into version 3 with a triangle
-// update, predicts exactly what it did (appended statistics enter with zero
-// weights, the triangle's output projection starts at zero), up to the
-// float64 reference's rounding.
+// TestWarmStartKeepsTheModel: a Model F without the triangle update,
+// warm-started into one with it, predicts exactly what it did (the
+// triangle's output projection starts at zero), up to the float64
+// reference's rounding; and one of statistics version 2 grows its pair
+// embedding for version 3's appended statistics.
 func TestWarmStartKeepsTheModel(t *testing.T) {
 	old := modeltest.SmallDataSetConfig()
-	old.Stats, old.Triangle = 2, 0
+	old.Triangle = 0
 	stored, err := modeltest.InitAll(old, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	grownCfg := modeltest.SmallDataSetConfig()
-	grownCfg.Stats, grownCfg.Triangle = 3, 6
+	grownCfg.Triangle = 6
 	params, err := model.Init(grownCfg, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, grown, err := WarmStart(params, stored); err != nil || grown != 1 {
-		t.Fatalf("grown %d, err %v: want the pair embedding to grow", grown, err)
+	if kept, grown, err := WarmStart(params, stored); err != nil || grown != 0 || kept != len(stored) {
+		t.Fatalf("kept %d of %d, grown %d, err %v", kept, len(stored), grown, err)
 	}
 	d := modeltest.RandomDataSet(5, 2, 7, 3, modeltest.Mixed)
 	wa, we, err := model.PredictDataSet(old, stored, d)
@@ -97,5 +97,15 @@ func TestWarmStartKeepsTheModel(t *testing.T) {
 				t.Fatalf("%s[%d]: %g before, %g after the warm start", name, i, pair[0][i], pair[1][i])
 			}
 		}
+	}
+
+	v2 := old
+	v2.Stats = 2
+	stored2, err := modeltest.InitAll(v2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, grown, err := WarmStart(params, stored2); err != nil || grown != 1 {
+		t.Fatalf("from version 2: grown %d, err %v; want the pair embedding to grow", grown, err)
 	}
 }
