@@ -46,7 +46,6 @@ func prod(shape []int) int {
 	return n
 }
 
-
 // maxInitializerElems bounds an initializer's element count (2^31: 8 GiB of
 // float32, beyond any causeway model).
 const maxInitializerElems = 1 << 31
