@@ -73,4 +73,36 @@ func TestTrainAndEvalCommands(t *testing.T) {
 	if _, err := runApp("eval", "--checkpoint", run, "--nodes", "60"); err == nil || !strings.Contains(err.Error(), "--nodes 60") {
 		t.Errorf("eval --nodes 60: %v", err)
 	}
+
+	// --init warm-starts a new run from the D run (a directory or its file);
+	// it refuses --resume, another variant, a missing or corrupt checkpoint.
+	warm := filepath.Join(dir, "warm")
+	if out, err := runApp(append(tinyTrainArgs(warm, "D"), "--init", run)...); err != nil {
+		t.Fatalf("train --init: %v\n%s", err, out)
+	}
+	var sum struct {
+		Config struct {
+			Init     string `json:"init"`
+			InitStep int    `json:"init_step"`
+		} `json:"config"`
+	}
+	if b, err := os.ReadFile(filepath.Join(warm, "summary.json")); err != nil || json.Unmarshal(b, &sum) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	if !strings.HasSuffix(sum.Config.Init, "checkpoint.safetensors") || sum.Config.InitStep != 6 {
+		t.Errorf("summary records init %q at step %d, want the D run's checkpoint at step 6", sum.Config.Init, sum.Config.InitStep)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(tinyTrainArgs(filepath.Join(dir, "w1"), "D"), "--init", run, "--resume"), "--init starts a new run"},
+		{append(tinyTrainArgs(filepath.Join(dir, "w2"), "A"), "--init", run), "the checkpoint is Model D, the run Model A"},
+		{append(tinyTrainArgs(filepath.Join(dir, "w3"), "D"), "--init", filepath.Join(dir, "missing")), "--init"},
+		{append(tinyTrainArgs(filepath.Join(dir, "w4"), "D"), "--init", corrupt), "corrupt.safetensors"},
+	} {
+		if _, err := runApp(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("train %v: %v, want %q", tc.args[len(tc.args)-2:], err, tc.want)
+		}
+	}
 }
