@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"causeway/contract"
 )
@@ -129,6 +130,9 @@ func (r *Reference) SwapPairs(x *Array) *Array {
 
 // PairProduct implements Builder.
 func (r *Reference) PairProduct(a, x *Array) *Array {
+	if len(a.Shape) != 3 || !slices.Equal(a.Shape, x.Shape) || x.Shape[0]%x.Shape[1] != 0 {
+		Failf("PairProduct of %v and %v: want two pair tensors [B·N, N, K] of one shape", a.Shape, x.Shape)
+	}
 	n, k := x.Shape[1], x.Shape[2]
 	b := x.Shape[0] / n
 	out := NewArray(x.Shape...)

@@ -92,7 +92,8 @@ func PairFeatureCount(c Config) int {
 //	JointPartial = the partial correlations of Joint
 //
 // and Pooled takes the same ridge (version 2's has none): a column that
-// hardly varies (its spread under 1% of an observational sd's) then gives
+// hardly varies (its variance under 1% of an observational variance, its
+// sd under a tenth) then gives
 // near-zero correlations instead of ±1 from its rounding noise (without it,
 // a 1e-7 relative change of such data moved the float64 model's logits by
 // 0.5, and float32 renderings disagreed);

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +103,49 @@ func TestJointPartialSeparatesDirectEffects(t *testing.T) {
 	}
 	if j := s.Joint[0*n+2]; j < 0.3 {
 		t.Errorf("Joint(x, y) = %.3f: the marginal joint correlation should still see the chain", j)
+	}
+}
+
+// TestNearConstantColumnIsQuiet: a column that varies by rounding noise
+// only (1e-9 around 20, far below the SD floor) has version 3's pooled and
+// joint correlations and its correlation ratios near 0, where version 2's
+// pooled correlation reports its noise as a strong dependence. Bounds: the
+// column's standardised values are ~1e-7, so with the 0.01·R ridge its
+// normalised Gram entries are ~1e-6; without the ridge they are O(1).
+func TestNearConstantColumnIsQuiet(t *testing.T) {
+	draw := func(r *rand.Rand, x, _ []float64) {
+		x[0] = r.NormFloat64()
+		x[1] = 20 + 1e-9*x[0] // noise in x[1] follows x[0] exactly
+	}
+	s3 := statsOf(t, 500, 2, draw)
+	for name, v := range map[string]float64{"Pooled": s3.Pooled[1], "Joint": s3.Joint[1], "Eta(1 on 0)": s3.Eta[1], "Eta(0 on 1)": s3.Eta[2]} {
+		if math.Abs(v) > 1e-3 {
+			t.Errorf("version 3 %s = %.3g at a near-constant column, want ≈ 0", name, v)
+		}
+	}
+	c := DefaultConfig(VariantF)
+	c.Stats = 2
+	r := rand.New(rand.NewPCG(7, 11))
+	x, m := make([]float64, 500*2), make([]float64, 500*2)
+	for i := range 500 {
+		draw(r, x[i*2:(i+1)*2], m[i*2:(i+1)*2])
+	}
+	if v := DataSetStats(c, x, m, 500, 2).Pooled[1]; math.Abs(v) < 0.5 {
+		t.Errorf("version 2 Pooled = %.3g: the test's column should show version 2's sensitivity", v)
+	}
+}
+
+// TestPairProductMisuse: the Reference refuses pair tensors of two shapes
+// with a *BuildError (Builder's failure policy).
+func TestPairProductMisuse(t *testing.T) {
+	err := func() (err error) {
+		defer RecoverBuild(&err)
+		var r Reference
+		r.PairProduct(NewArray(4, 2, 3), NewArray(4, 2, 2))
+		return nil
+	}()
+	var be *BuildError
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "PairProduct") {
+		t.Errorf("PairProduct of two shapes: %v, want a *BuildError", err)
 	}
 }

@@ -272,8 +272,10 @@ func (bd *builder) SwapPairs(x *gorgonia.Node) *gorgonia.Node {
 func (bd *builder) PairProduct(a, x *gorgonia.Node) *gorgonia.Node {
 	s := x.Shape()
 	n, k := s[1], s[2]
-	op := &pairProductOp{opBase: bd.c.base("pairProduct", []int{3, 3}, []bool{bd.needs[a], bd.needs[x]}, s...), c: bd.c, b: s[0] / n, n: n, k: k}
-	return bd.out(op, a, x)
+	if a.Shape().TotalSize() != s.TotalSize() || a.Shape()[1] != n || a.Shape()[2] != k || s[0]%n != 0 {
+		model.Failf("PairProduct of %v and %v: want two pair tensors [B·N, N, K] of one shape", a.Shape(), s)
+	}
+	return bd.out(newPairProduct(bd.c, "pairProduct", []bool{bd.needs[a], bd.needs[x]}, s[0]/n, n, k, false, false), a, x)
 }
 
 // EdgeLogits implements model.Builder.

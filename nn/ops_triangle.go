@@ -18,7 +18,13 @@ type pairProductOp struct {
 	c              *gctx
 	b, n, k        int
 	transP, transQ bool
-	scratch        []float32 // channel-major p, q and out
+	pc, qc, yc     *buf // channel-major p, q and out [B,K,N,N], arena slots
+}
+
+// newPairProduct builds a pairProductOp with its arena slots.
+func newPairProduct(c *gctx, kind string, diff []bool, b, n, k int, transP, transQ bool) *pairProductOp {
+	return &pairProductOp{opBase: c.base(kind, []int{3, 3}, diff, b*n, n, k), c: c, b: b, n: n, k: k,
+		transP: transP, transQ: transQ, pc: c.buf(b, k, n, n), qc: c.buf(b, k, n, n), yc: c.buf(b, k, n, n)}
 }
 
 // channelMajor copies src [B·N, N, K] to dst [B, K, N, N]. Per row (b, i)
@@ -63,12 +69,9 @@ func (o *pairProductOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := o.out.dense()
 	y := out.Float32s()
 	b, n, k := o.b, o.n, o.k
-	if len(o.scratch) != 3*len(y) {
-		// The op belongs to one compiled graph of fixed shape and runs once
-		// per step, so its channel-major buffers are kept.
-		o.scratch = make([]float32, 3*len(y))
-	}
-	pc, qc, yc := o.scratch[:len(y)], o.scratch[len(y):2*len(y)], o.scratch[2*len(y):]
+	// Arena slots: shared with the other graphs of the Net, which run one
+	// at a time.
+	pc, qc, yc := o.pc.data(), o.qc.data(), o.yc.data()
 	channelMajor(pc, p, b, n, k)
 	channelMajor(qc, q, b, n, k)
 	nn := n * n
@@ -85,9 +88,7 @@ func (o *pairProductOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func (o *pairProductOp) SymDiff(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
 	mk := func(transP, transQ bool, p, q *gorgonia.Node) func() *gorgonia.Node {
 		return func() *gorgonia.Node {
-			op := &pairProductOp{opBase: o.c.base("pairProductGrad", []int{3, 3}, nil, o.b*o.n, o.n, o.k), c: o.c,
-				b: o.b, n: o.n, k: o.k, transP: transP, transQ: transQ}
-			return apply(op, p, q)
+			return apply(newPairProduct(o.c, "pairProductGrad", nil, o.b, o.n, o.k, transP, transQ), p, q)
 		}
 	}
 	return grads(o.diff, mk(false, true, g, in[1]), mk(true, false, in[0], g)), nil

@@ -21,9 +21,7 @@ func BenchmarkPairProduct(b *testing.B) {
 		return tensor.New(tensor.WithShape(B*N, N, K), tensor.WithBacking(d))
 	}
 	x, y, g := val(), val(), val()
-	mk := func(tp, tq bool) *pairProductOp {
-		return &pairProductOp{opBase: c.base("pp", []int{3, 3}, nil, B*N, N, K), c: c, b: B, n: N, k: K, transP: tp, transQ: tq}
-	}
+	mk := func(tp, tq bool) *pairProductOp { return newPairProduct(c, "pp", nil, B, N, K, tp, tq) }
 	fwd, ga, gx := mk(false, false), mk(false, true), mk(true, false)
 	b.ResetTimer()
 	for range b.N {

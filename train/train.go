@@ -151,13 +151,19 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 		cfg.Steps = opt.Steps
 	}
 	var from *model.Checkpoint
-	if opt.Init != "" && ck == nil {
+	if opt.Init != "" && opt.Resume {
+		return nil, errors.New("train: Init starts a new run and Resume continues one: set one of them")
+	}
+	if opt.Init != "" {
 		var err error
 		if from, err = model.LoadCheckpoint(opt.Init); err != nil {
 			return nil, fmt.Errorf("train: --init: %w", err)
 		}
 		if from.Config.Variant != cfg.Model.Variant {
 			return nil, fmt.Errorf("train: --init %s: the checkpoint is Model %s, the run Model %s", opt.Init, from.Config.Variant, cfg.Model.Variant)
+		}
+		if err := CheckWarmStart(from.Config, cfg.Model); err != nil {
+			return nil, fmt.Errorf("train: --init %s: %w", opt.Init, err)
 		}
 		cfg.Init, cfg.InitStep = opt.Init, from.Step
 	}

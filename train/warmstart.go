@@ -1,10 +1,49 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 
 	"causeway/model"
 )
+
+// warmStartFree are the model settings a warm start may change: Model F's
+// statistics version and triangle width (the appended inputs and new
+// layers WarmStart handles) and the training-only dropout.
+var warmStartFree = []string{"stats", "triangle", "dropout"}
+
+// CheckWarmStart reports whether a run of architecture run can start from a
+// checkpoint of architecture stored: every setting must match except those
+// in warmStartFree (a wider model or another number of layers would be
+// padded or cut, not continued).
+func CheckWarmStart(stored, run model.Config) error {
+	fields := func(c model.Config) map[string]any {
+		var m map[string]any
+		b, _ := json.Marshal(c)
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	a, b := fields(stored), fields(run)
+	var differ []string
+	for k := range a {
+		if !slices.Contains(warmStartFree, k) && fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			differ = append(differ, fmt.Sprintf("%s %v → %v", k, a[k], b[k]))
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && !slices.Contains(warmStartFree, k) {
+			differ = append(differ, fmt.Sprintf("%s (none) → %v", k, b[k]))
+		}
+	}
+	if len(differ) > 0 {
+		sort.Strings(differ)
+		return fmt.Errorf("the run's architecture differs from the checkpoint's beyond %s: %s", strings.Join(warmStartFree, ", "), strings.Join(differ, "; "))
+	}
+	return nil
+}
 
 // WarmStart copies a stored model's parameters into params, the fresh
 // parameters of a run's own architecture: a parameter of the same name and

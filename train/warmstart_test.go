@@ -109,3 +109,27 @@ func TestWarmStartKeepsTheModel(t *testing.T) {
 		t.Fatalf("from version 2: grown %d, err %v; want the pair embedding to grow", grown, err)
 	}
 }
+
+// TestCheckWarmStart: only Model F's statistics version and triangle width
+// and the dropout may change in a warm start.
+func TestCheckWarmStart(t *testing.T) {
+	base := modeltest.SmallDataSetConfig()
+	cases := []struct {
+		name string
+		edit func(*model.Config)
+		want string // "" for allowed
+	}{
+		{"the same architecture", func(*model.Config) {}, ""},
+		{"statistics, triangle and dropout", func(c *model.Config) { c.Stats, c.Triangle, c.Dropout = 2, 0, 0.1 }, ""},
+		{"a wider model", func(c *model.Config) { c.DModel *= 2 }, "d_model 16 → 32"},
+		{"more layers", func(c *model.Config) { c.Layers++ }, "layers"},
+	}
+	for _, tc := range cases {
+		run := base
+		tc.edit(&run)
+		err := CheckWarmStart(base, run)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
