@@ -18,7 +18,7 @@
 # from 5 to 50, continued to 20,000 (--resume re-stretches the cosine
 # schedule); then the shipped model, warm-started from it (--init) with the
 # version-3 statistics and the triangle update, 10,000 steps at lr 2e-4 on
-# another seed's data, continued to 15,000 (the shipped run was interrupted
+# another seed's data, continued to 15,000 and 20,000 (the shipped run was interrupted
 # at step 11,096 to add the statistics' conditioning guards, so this script
 # reproduces its recipe, not its bits). Its held-out evaluation is
 # models/eval-dataset.sh.
@@ -42,6 +42,7 @@ for v in "${variants[@]}"; do
     /tmp/causeway-defaults train --variant F --init "$base" --steps 10000 --seed 2 --lr 2e-4 \
       --val-every 500 --val-graphs 32 --ckpt-every 500 --out "$run"
     /tmp/causeway-defaults train --resume --steps 15000 --out "$run"
+    /tmp/causeway-defaults train --resume --steps 20000 --out "$run"
     /tmp/causeway-defaults export --checkpoint "$run" --out models/model-f.onnx --name model-f
     models/eval-dataset.sh 100
     continue
