@@ -115,7 +115,7 @@ func main() {
 	fmt.Println("of CPU time used (causeway: all its threads, GC included), which depends much less than wall time")
 	fmt.Println("on other load; the notebook is single-threaded, so on free cores causeway's lead is the number of cores")
 	fmt.Println("times that ratio, which the wall-clock ratio reaches only when the cores are free. A notebook batch")
-	fmt.Println("is 32 rows of one interventional set of one graph (DESIGN.md defect 6): one generate_pipeline call")
+	fmt.Println("is 32 rows of one interventional set of one graph (the README's notebook defect 6): one generate_pipeline call")
 	fmt.Println("makes ceil(N/2)·3·100/32 of them. A causeway batch is 32 fresh graphs, each with its own base and")
 	fmt.Println("interventional set (64 sets).")
 }
