@@ -89,7 +89,11 @@ func (m *Model) WorkingBytes(b, rows, n, q int) int64 {
 		// [B,R,N] tensors are allocated (standardised values, their
 		// squares, weighted copies and transposes, the pooled Gram's
 		// inputs) beside the inputs' two.
-		stats := dataSetRowTensors * bb * rr * nn
+		rowTensors := int64(dataSetRowTensors)
+		if c.StatsVersion() >= 3 {
+			rowTensors += dataSetRowTensorsV3
+		}
+		stats := rowTensors * bb * rr * nn
 		// Per query: the row matching of the query statistics (x_k,
 		// intervened_k, the distance chain, match and its transpose, each
 		// [B,R,Q], a few alive at once), and the effect head's tokens (one
@@ -110,9 +114,12 @@ func (m *Model) WorkingBytes(b, rows, n, q int) int64 {
 
 // The row-scaled terms of a data-set run's working memory, in [B,R,N] and
 // [B,R,Q] tensors: measured allocation (TestDataSetWorkingBytesBound) is
-// about 12 and 3.3 of them beside the inputs' 2 [B,R,N]; the estimate keeps
-// a margin over both.
+// about 12 and 3.3 of them beside the inputs' 2 [B,R,N] in statistics
+// version 2, and about 19 [B,R,N] in version 3 (the correlation ratios' tent
+// bins and their transposes, the joint Gram's inputs); the estimate keeps a
+// margin over each.
 const (
 	dataSetRowTensors      = 18
+	dataSetRowTensorsV3    = 10
 	dataSetQueryRowTensors = 5
 )
