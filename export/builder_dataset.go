@@ -143,16 +143,14 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 		const p = s + "/pooled"
 		free := b.node(p, "free", "Sub", []string{one, intervened})
 		g := b.node(p, "free_z", "Mul", []string{st.z, free})
-		gram := b.node(p, "gram", "MatMul", []string{b.transpose12(p, "free_z_T", g), g})
-		d := b.reduceLast(p, "gram_diag", b.node(p, "gram_diag_only", "Mul", []string{gram, eye}), st.onesN) // [B,N,1]
+		ridge := ""
 		if c.StatsVersion() >= 3 {
-			d = b.node(p, "gram_diag_ridge", "Add", []string{d, b.gramRidge(st.onesR)})
+			ridge = b.gramRidge(st.onesR)
 		}
-		dd := b.clipBelow(p, "gram_scale_sq", b.node(p, "gram_outer", "Mul", []string{d, b.transpose12(p, "gram_diag_T", d)}), 1e-30)
-		st.pooled = b.node(p, "pooled", "Div", []string{gram, b.node(p, "gram_scale", "Sqrt", []string{dd})})
+		st.pooled = b.normalisedGram(p, g, eye, st.onesN, ridge)
 		st.pooledPartial = b.partialCorrelations(p+"/partial", st.pooled, st.onesN)
 		if c.StatsVersion() >= 3 {
-			st.joint = b.normalisedGram(s+"/joint", st.z, eye, st.onesN, b.gramRidge(st.onesR))
+			st.joint = b.normalisedGram(s+"/joint", st.z, eye, st.onesN, ridge)
 			st.jointPartial = b.partialCorrelations(s+"/joint/partial", st.joint, st.onesN)
 			st.eta = b.correlationRatios(s+"/eta", st.z, g, st.onesR)
 		}
@@ -187,11 +185,14 @@ func (b *graph) gramRidge(onesR string) string {
 }
 
 // normalisedGram returns G_ij/√((G_ii + ridge)(G_jj + ridge)) [B,N,N] for
-// G = aᵀa, a [B,R,N], and ridge [B,1,1].
+// G = aᵀa, a [B,R,N], and ridge [B,1,1] ("": none; then 0 where a column
+// is all zero).
 func (b *graph) normalisedGram(s, a, eye, onesN, ridge string) string {
 	gram := b.node(s, "gram", "MatMul", []string{b.transpose12(s, "a_T", a), a})
 	d := b.reduceLast(s, "gram_diag", b.node(s, "gram_diag_only", "Mul", []string{gram, eye}), onesN) // [B,N,1]
-	d = b.node(s, "gram_diag_ridge", "Add", []string{d, ridge})
+	if ridge != "" {
+		d = b.node(s, "gram_diag_ridge", "Add", []string{d, ridge})
+	}
 	dd := b.clipBelow(s, "gram_scale_sq", b.node(s, "gram_outer", "Mul", []string{d, b.transpose12(s, "gram_diag_T", d)}), 1e-30)
 	return b.node(s, "normalised", "Div", []string{gram, b.node(s, "gram_scale", "Sqrt", []string{dd})})
 }
@@ -202,7 +203,7 @@ func (b *graph) correlationRatios(s, z, g, onesR string) string {
 	one := b.scalar("one", 1)
 	c := b.clamp(s, "binned", z, float32(model.EtaRange))
 	onesRT := b.transpose12(s, "ones_R_T", onesR)                                                     // [B,1,R]
-	rows := b.node(s, "rows", "MatMul", []string{onesRT, onesR})                                      // [B,1,1]
+	rows := b.rowCount(onesR)                                                                         // [B,1,1]
 	t := b.node(s, "total", "MatMul", []string{onesRT, g})                                            // [B,1,N]
 	t2 := b.node(s, "total_sq", "MatMul", []string{onesRT, b.node(s, "g_sq", "Mul", []string{g, g})}) // [B,1,N]
 	base := b.node(s, "base", "Div", []string{b.node(s, "total_2", "Mul", []string{t, t}), b.node(s, "rows_plus_1", "Add", []string{rows, one})})

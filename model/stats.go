@@ -209,28 +209,11 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 		for i, z := range s.z {
 			g[i] = z * (1 - intervened[i])
 		}
-		gram := make([]float64, n*n)
-		for k := range r {
-			gk := g[k*n : (k+1)*n]
-			for i, a := range gk {
-				o := gram[i*n : (i+1)*n]
-				for j, b := range gk {
-					o[j] += a * b
-				}
-			}
-		}
 		ridge := 0.0
 		if c.StatsVersion() >= 3 {
 			ridge = GramRidge * float64(r)
 		}
-		s.Pooled = make([]float64, n*n)
-		for i := range n {
-			for j := range n {
-				if d := (gram[i*n+i] + ridge) * (gram[j*n+j] + ridge); d > 0 {
-					s.Pooled[i*n+j] = gram[i*n+j] / math.Sqrt(d)
-				}
-			}
-		}
+		s.Pooled = normalisedGram(g, r, n, ridge)
 		s.PooledPartial = partialCorrelations(s.Pooled, n)
 		if c.StatsVersion() >= 3 {
 			s.Joint = normalisedGram(s.z, r, n, ridge)
