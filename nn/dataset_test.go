@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -68,21 +67,13 @@ func predictMatchesReference(t *testing.T, cfg model.Config, p model.Params, net
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := maxDiff(adj, radj); m > 1e-4 {
+		if m := modeltest.MaxAbsDiff(adj, radj); m > 1e-4 {
 			t.Errorf("N=%d adj_logits differ by %g", n, m)
 		}
-		if m := maxDiff(eff, reff); m > 1e-4 {
+		if m := modeltest.MaxAbsDiff(eff, reff); m > 1e-4 {
 			t.Errorf("N=%d effect differs by %g", n, m)
 		}
 	}
-}
-
-func maxDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i])-float64(b[i])))
-	}
-	return m
 }
 
 func TestDataSetStepLossFalls(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"causeway/contract"
+	"causeway/model/modeltest"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -64,14 +65,6 @@ func newTestNet(t testing.TB, cfg model.Config, seed uint64) *Net {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func maxAbsDiff(a, b []float32) float64 {
-	d := 0.0
-	for i := range a {
-		d = math.Max(d, math.Abs(float64(a[i])-float64(b[i])))
-	}
-	return d
 }
 
 func allFinite(x []float32) bool {
@@ -188,7 +181,7 @@ func TestParity(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					dd, da := maxAbsDiff(delta, rd), maxAbsDiff(adj, ra)
+					dd, da := modeltest.MaxAbsDiff(delta, rd), modeltest.MaxAbsDiff(adj, ra)
 					t.Logf("max |Δ| delta %.2g, adj_logits %.2g", dd, da)
 					if dd > 1e-4 || da > 1e-4 {
 						t.Errorf("max abs diff delta %.3g, adj_logits %.3g: want ≤ 1e-4", dd, da)
@@ -228,7 +221,7 @@ func TestSharedParams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dd, da := maxAbsDiff(d, rd), maxAbsDiff(a, ra); dd > 1e-4 || da > 1e-4 {
+		if dd, da := modeltest.MaxAbsDiff(d, rd), modeltest.MaxAbsDiff(a, ra); dd > 1e-4 || da > 1e-4 {
 			t.Errorf("N=%d after an in-place update: max abs diff delta %.3g, adj %.3g", b.N, dd, da)
 		}
 	}
@@ -256,7 +249,7 @@ func TestModelDUsesStructure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := maxAbsDiff(before, after)
+		d := modeltest.MaxAbsDiff(before, after)
 		if tc.changes && d < 1e-3 {
 			t.Errorf("Model %s: delta moved %.3g when dag/parent changed: the structure bias is not used", tc.v, d)
 		}

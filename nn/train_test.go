@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"causeway/model"
+	"causeway/model/modeltest"
 )
 
 // adam is a minimal Adam for tests (the real optimiser is package train's).
@@ -155,8 +156,8 @@ func TestDeterminismAcrossProcs(t *testing.T) {
 			ref, refLoss = append([]float32(nil), g...), l
 			continue
 		}
-		if l != refLoss || maxAbsDiff(g, ref) != 0 {
-			t.Errorf("GOMAXPROCS=%d: loss %+v vs %+v, max gradient difference %g", procs, l, refLoss, maxAbsDiff(g, ref))
+		if l != refLoss || modeltest.MaxAbsDiff(g, ref) != 0 {
+			t.Errorf("GOMAXPROCS=%d: loss %+v vs %+v, max gradient difference %g", procs, l, refLoss, modeltest.MaxAbsDiff(g, ref))
 		}
 	}
 }
@@ -179,7 +180,7 @@ func TestPredictNoDropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if maxAbsDiff(d1, d2) != 0 || maxAbsDiff(a1, a2) != 0 {
+	if modeltest.MaxAbsDiff(d1, d2) != 0 || modeltest.MaxAbsDiff(a1, a2) != 0 {
 		t.Error("Predict changed between calls")
 	}
 }

@@ -116,12 +116,13 @@ func RoundingSensitivity(c model.Config, p model.Params, d *contract.DataSet) (a
 		if err != nil {
 			return 0, 0, err
 		}
-		adj, effect = max(adj, maxAbsDiff(ga, wa)), max(effect, maxAbsDiff(ge, we))
+		adj, effect = max(adj, MaxAbsDiff(ga, wa)), max(effect, MaxAbsDiff(ge, we))
 	}
 	return adj, effect, nil
 }
 
-func maxAbsDiff(a, b []float32) float64 {
+// MaxAbsDiff returns max_i |a_i − b_i| over equal-length a and b.
+func MaxAbsDiff(a, b []float32) float64 {
 	m := 0.0
 	for i := range a {
 		m = max(m, math.Abs(float64(a[i])-float64(b[i])))
