@@ -27,6 +27,8 @@ type dsStats struct {
 	joint           string // [B,N,N], statistics version 3
 	jointPartial    string
 	eta             string
+	additive        string // [B,N,N], statistics version 4
+	additiveDir     string
 	count, active   string // [B,N,1]: Count, min(Count,1)
 	shift, intVar   string // [B,N,N]
 	logSD           string // [B,1,N]
@@ -154,6 +156,9 @@ func (b *graph) dataStats(samples, intervened string) *dsStats {
 			st.jointPartial = b.partialCorrelations(s+"/joint/partial", st.joint, st.onesN)
 			st.eta = b.correlationRatios(s+"/eta", st.z, g, st.onesR)
 		}
+		if c.StatsVersion() >= 4 {
+			st.additive, st.additiveDir = b.additiveDependence(s+"/additive", st.z, zsq, st.onesR, st.onesN)
+		}
 	}
 
 	// Interventional statistics.
@@ -235,12 +240,19 @@ func (b *graph) correlationRatios(s, z, g, onesR string) string {
 // iterations from I/trace).
 func (b *graph) partialCorrelations(s, corr, onesN string) string {
 	eye, _, _ := b.eye()
-	a := b.node(s, "ridge", "Add", []string{corr, b.node(s, "ridge_eye", "Mul", []string{eye, b.scalar("partial_ridge", model.PartialRidge)})})
 	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
+	two := b.once("two_eye", func() string { return b.node("diagonal", "two_eye", "Mul", []string{eye, b.scalar("two", 2)}) })
+	return b.partialOf(s, corr, eye, two, onesN, nf, model.PartialRidge)
+}
+
+// partialOf returns −P_ij/√(P_ii P_jj) [B,K,K] for P the Newton–Schulz
+// inverse of corr + ridge·I, corr [B,K,K], given the K×K identity eye, 2·eye,
+// ones [K,1] and K as a float.
+func (b *graph) partialOf(s, corr, eye, two, onesN, nf string, ridge float32) string {
+	a := b.node(s, "ridge", "Add", []string{corr, b.node(s, "ridge_eye", "Mul", []string{eye, b.scalar(constName("ridge", ridge), ridge)})})
 	diagMean := b.node(s, "diag_mean", "ReduceMean", []string{b.node(s, "diag", "Mul", []string{a, eye})}, attrInts("axes", 1, 2), attrInt("keepdims", 1))
 	tr := b.node(s, "trace", "Mul", []string{b.node(s, "diag_sum_N", "Mul", []string{diagMean, nf}), nf})
 	x := b.node(s, "ns_init", "Div", []string{eye, tr})
-	two := b.once("two_eye", func() string { return b.node("diagonal", "two_eye", "Mul", []string{eye, b.scalar("two", 2)}) })
 	for range model.NewtonSchulzSteps {
 		ax := b.node(s, "ns_ax", "MatMul", []string{a, x})
 		x = b.node(s, "ns_x", "MatMul", []string{x, b.node(s, "ns_residual", "Sub", []string{two, ax})})
@@ -248,6 +260,66 @@ func (b *graph) partialCorrelations(s, corr, onesN string) string {
 	d := b.reduceLast(s, "precision_diag", b.node(s, "precision_diag_only", "Mul", []string{x, eye}), onesN) // [B,N,1]
 	dd := b.node(s, "precision_outer", "Mul", []string{d, b.transpose12(s, "precision_diag_T", d)})
 	return b.node(s, "partial", "Div", []string{b.node(s, "neg_precision", "Sub", []string{b.scalar("zero_f", 0), x}), b.node(s, "precision_scale", "Sqrt", []string{dd})})
+}
+
+// additiveDependence returns model.DataStats' Additive and
+// AdditiveDirected [B,N,N] of z and z² [B,R,N]: the basis [B,R,4N]
+// (basis-major columns), centred by its column means (a MatMul with ones),
+// its normalised Gram, partialOf over 4N, and the basis blocks' mean
+// squares summed by MatMul with M = [I; I; I; I] [4N,N].
+func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directed string) {
+	one := b.scalar("one", 1)
+	width := b.scalar("additive_range", model.AdditiveRange)
+	c := b.clamp(s, "clamped", z, float32(model.AdditiveRange))
+	basis := []string{z, zsq}
+	for bb := 2; bb < model.AdditiveBasis; bb++ {
+		centre := float32(-model.AdditiveRange * float64(3-bb))
+		dist := b.abs(s, "distance", b.node(s, "offset", "Sub", []string{c, b.scalar(constName("centre", centre), centre)}))
+		basis = append(basis, b.node(s, "tent", "Relu", []string{b.node(s, "one_minus", "Sub", []string{one, b.node(s, "scaled", "Div", []string{dist, width})})}))
+	}
+	f := b.node(s, "basis", "Concat", basis, attrInt("axis", -1)) // [B,R,4N]
+	onesRT := b.transpose12(s, "ones_R_T", onesR)                 // [B,1,R]
+	rows := b.rowCount(onesR)
+	mean := b.node(s, "mean", "Div", []string{b.node(s, "sum", "MatMul", []string{onesRT, f}), rows}) // [B,1,4N]
+	fc := b.node(s, "centred", "Sub", []string{f, mean})
+	gram := b.node(s, "gram", "MatMul", []string{b.transpose12(s, "centred_T", fc), fc})                      // [B,4N,4N]
+	d := b.node(s, "gram_diag", "MatMul", []string{onesRT, b.node(s, "centred_sq", "Mul", []string{fc, fc})}) // [B,1,4N]
+	d = b.node(s, "gram_diag_ridge", "Add", []string{d, b.gramRidge(onesR)})
+	scale := b.node(s, "gram_scale", "Sqrt", []string{b.node(s, "gram_outer", "Mul", []string{b.transpose12(s, "gram_diag_T", d), d})})
+	norm := b.node(s, "normalised", "Div", []string{gram, scale})
+
+	// The 4N×4N identity, 2·identity, ones [4N,1] and M from the N×N ones.
+	eye, _, _ := b.eye()
+	zeros := b.node(s, "zeros_NN", "Mul", []string{eye, b.scalar("zero_f", 0)})
+	rowsOf := make([]string, model.AdditiveBasis)
+	stack := make([]string, model.AdditiveBasis)
+	for i := range model.AdditiveBasis {
+		blocks := make([]string, model.AdditiveBasis)
+		for j := range blocks {
+			blocks[j] = zeros
+			if i == j {
+				blocks[j] = eye
+			}
+		}
+		rowsOf[i] = b.node(s, "eye_row", "Concat", blocks, attrInt("axis", -1))
+		stack[i] = eye
+	}
+	eyeK := b.node(s, "eye_K", "Concat", rowsOf, attrInt("axis", -2))
+	twoK := b.node(s, "two_eye_K", "Mul", []string{eyeK, b.scalar("two", 2)})
+	m := b.node(s, "block_sum", "Concat", stack, attrInt("axis", -2)) // [4N,N]
+	onesK := b.node(s, "ones_K", "Concat", []string{onesN, onesN, onesN, onesN}, attrInt("axis", -2))
+	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
+	kf := b.node(s, "K_float", "Mul", []string{nf, b.scalar("basis_count", model.AdditiveBasis)})
+	pc := b.partialOf(s+"/partial", norm, eyeK, twoK, onesK, kf, model.AdditiveRidge)
+	sq := b.node(s, "partial_sq", "Mul", []string{pc, pc}) // [B,4N,4N]
+
+	cols := b.node(s, "column_blocks", "MatMul", []string{sq, m})                                         // [B,4N,N]
+	blockSum := b.node(s, "block_sums", "MatMul", []string{b.transpose12(s, "column_blocks_T", cols), m}) // [B,N,N], symmetric
+	sym = b.node(s, "additive", "Sqrt", []string{b.node(s, "block_mean", "Div", []string{blockSum, b.scalar("basis_pairs", model.AdditiveBasis*model.AdditiveBasis)})})
+	zRows := b.node(s, "z_rows", "Slice", []string{sq, b.ints("zero", 0), b.dimN(), b.axes(1)}) // [B,N,4N]: rows of z_j
+	toZ := b.node(s, "to_z_T", "MatMul", []string{zRows, m})                                    // [B,N,N]: [j][i]
+	directed = b.node(s, "additive_directed", "Sqrt", []string{b.node(s, "directed_mean", "Div", []string{b.transpose12(s, "to_z", toZ), b.scalar("basis_count", model.AdditiveBasis)})})
+	return sym, directed
 }
 
 // log1p5 returns log(1 + x)/5.
@@ -278,6 +350,9 @@ func (b *graph) PairFeatures(samples, intervened string) string {
 	}
 	if b.cfg.StatsVersion() >= 3 {
 		ch = append(ch, st.joint, st.jointPartial, b.abs(s, "abs_joint_partial", st.jointPartial), st.eta, t("eta_T", st.eta))
+	}
+	if b.cfg.StatsVersion() >= 4 {
+		ch = append(ch, st.additive, st.additiveDir, t("additive_directed_T", st.additiveDir))
 	}
 	if len(ch) != model.PairFeatureCount(b.cfg) {
 		model.Failf("%d pair features, model wants %d", len(ch), model.PairFeatureCount(b.cfg))

@@ -18,7 +18,7 @@ const (
 	// tr(A)/PartialRidge up to ~1e4 in float32).
 	NewtonSchulzSteps = 18
 	// LatestStats is the newest version of the statistics (Config.Stats).
-	LatestStats = 3
+	LatestStats = 4
 	// EtaBins is the number of tent bins of the correlation ratios
 	// (statistics version 3): centres −EtaRange, …, EtaRange of clamped z,
 	// EtaWidth apart.
@@ -46,9 +46,11 @@ func EffectOutputs(c Config) int {
 
 // PairFeatureCount returns the number of statistics per ordered pair (i, j)
 // of a Model F with configuration c: 19 in statistics version 1, 22 in
-// version 2, 27 in version 3.
+// version 2, 27 in version 3, 30 in version 4.
 func PairFeatureCount(c Config) int {
 	switch {
+	case c.StatsVersion() >= 4:
+		return 30
 	case c.StatsVersion() >= 3:
 		return 27
 	case c.StatsVersion() >= 2:
@@ -107,6 +109,31 @@ func PairFeatureCount(c Config) int {
 // the share of j's variation that a function of i explains (asymmetric:
 // sin, cos and quadratic mechanisms, which correlations miss).
 //
+// Statistics version 4 adds conditional dependence beyond the linear: an
+// additive regression of every variable on all the others. Every variable
+// gets AdditiveBasis basis functions of its z over every row (intervened
+// values kept, as in Joint): z, z², and the tents t_c(z) = max(0, 1 −
+// |clamp(z, ±1) − c|) at c = −1 and 0 (the one at +1 is their complement
+// on [−1, 1]). With the basis columns centred over the rows, their Gram
+// normalised as Joint's (ridge GramRidge·R) and P the inverse of it plus
+// AdditiveRidge·I, PC_ab = −P_ab/√(P_aa P_bb) is the partial correlation of
+// basis functions a and b given every other basis function, and
+//
+//	Additive_ij         = √(mean over a ∈ basis(i), b ∈ basis(j) of PC_ab²)
+//	AdditiveDirected_ij = √(mean over a ∈ basis(i) of PC_{a, z_j}²)
+//
+// (Additive is symmetric; AdditiveDirected reads how much a function of
+// x_i explains x_j itself given everything else). In an additive model
+// x_j = Σ f_ij(x_i) + noise, what the scm package samples, a variable's
+// ancestors that are not its parents are conditionally independent of it
+// given the parents, which a linear partial correlation cannot see when
+// the mechanisms are not linear: on 20 notebook-prior data sets at N = 20,
+// Additive alone ranks parents above other ancestors with AUROC 0.79,
+// JointPartial 0.72. The inverse is exact here (Cholesky); renderings may
+// use NewtonSchulzSteps iterations, which converge for these matrices
+// (every eigenvalue in [AdditiveRidge, (1 + AdditiveRidge)·4N]) well within
+// the 18 steps up to N = 100.
+//
 // IntVar is a variance, not a standard deviation: it is a difference of two
 // moments, and at a constant column (the intervened variable itself) its
 // float32 rounding error of ~1e-6·Shift² would grow to ~1e-3 under a square
@@ -120,6 +147,8 @@ type DataStats struct {
 	Pooled, PooledPartial  []float64 // version 2
 	Joint, JointPartial    []float64 // version 3
 	Eta                    []float64 // version 3
+	Additive               []float64 // version 4
+	AdditiveDirected       []float64 // version 4
 	RefRows, HasObs        float64
 	cfg                    Config
 	z                      []float64 // [R,N]
@@ -219,6 +248,9 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 			s.Joint = normalisedGram(s.z, r, n, ridge)
 			s.JointPartial = partialCorrelations(s.Joint, n)
 			s.Eta = correlationRatios(s.z, g, r, n)
+		}
+		if c.StatsVersion() >= 4 {
+			s.Additive, s.AdditiveDirected = additiveDependence(s.z, r, n)
 		}
 	}
 
@@ -411,6 +443,10 @@ func matMul(dst, a, b []float64, n int) {
 //
 //	22 Joint_ij          23 JointPartial_ij   24 |JointPartial_ij|
 //	25 Eta_ij            26 Eta_ji
+//
+// and in version 4
+//
+//	27 Additive_ij       28 AdditiveDirected_ij   29 AdditiveDirected_ji
 func (s *DataStats) PairFeatures() []float64 {
 	clip := s.cfg.FeatureClip
 	n, p := s.N, PairFeatureCount(s.cfg)
@@ -435,6 +471,9 @@ func (s *DataStats) PairFeatures() []float64 {
 			if p > 22 {
 				f[22], f[23], f[24] = s.Joint[ij], s.JointPartial[ij], math.Abs(s.JointPartial[ij])
 				f[25], f[26] = s.Eta[ij], s.Eta[ji]
+			}
+			if p > 27 {
+				f[27], f[28], f[29] = s.Additive[ij], s.AdditiveDirected[ij], s.AdditiveDirected[ji]
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"causeway/contract"
+	"causeway/model"
 )
 
 // DataSet reports whether the model reads whole data sets (the data-set
@@ -93,7 +94,16 @@ func (m *Model) WorkingBytes(b, rows, n, q int) int64 {
 		if c.StatsVersion() >= 3 {
 			rowTensors += dataSetRowTensorsV3
 		}
+		if c.StatsVersion() >= 4 {
+			rowTensors += dataSetRowTensorsV4
+		}
 		stats := rowTensors * bb * rr * nn
+		if c.StatsVersion() >= 4 {
+			// The additive dependences' Newton–Schulz iterations over the
+			// [B,4N,4N] basis Gram: a few such matrices alive at once.
+			k := int64(model.AdditiveBasis) * nn
+			stats += dataSetBasisGrams * bb * k * k
+		}
 		// Per query: the row matching of the query statistics (x_k,
 		// intervened_k, the distance chain, match and its transpose, each
 		// [B,R,Q], a few alive at once), and the effect head's tokens (one
@@ -116,10 +126,13 @@ func (m *Model) WorkingBytes(b, rows, n, q int) int64 {
 // [B,R,Q] tensors: measured allocation (TestDataSetWorkingBytesBound) is
 // about 12 and 3.3 of them beside the inputs' 2 [B,R,N] in statistics
 // version 2, and about 19 [B,R,N] in version 3 (the correlation ratios' tent
-// bins and their transposes, the joint Gram's inputs); the estimate keeps a
-// margin over each.
+// bins and their transposes, the joint Gram's inputs), and about 27 in
+// version 4 (its basis of 4N columns, centred, squared and transposed, and
+// the tents' chains); the estimate keeps a margin over each.
 const (
 	dataSetRowTensors      = 18
 	dataSetRowTensorsV3    = 10
+	dataSetRowTensorsV4    = 14
+	dataSetBasisGrams      = 6
 	dataSetQueryRowTensors = 5
 )

@@ -200,3 +200,35 @@ func TestShippedDataSetModelParity(t *testing.T) {
 		}
 	}
 }
+
+// TestDataSetParityLargeN runs the default Model F at N = 60 and the
+// largest N (max_nodes) against the reference: the version-4 statistics
+// invert a 4N×4N matrix by Newton–Schulz iterations in float32, which must
+// converge there as well (model.DataStats bounds its eigenvalues).
+func TestDataSetParityLargeN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a data set of 100 variables")
+	}
+	c := model.DefaultConfig(model.VariantF)
+	p, b := exported(t, c, 5)
+	m, err := LoadBytes("f", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range []int{60, c.MaxNodes} {
+		d := modeltest.RandomDataSet(uint64(70+i), 1, n, 2, modeltest.Mixed)
+		wa, we, err := model.PredictDataSet(c, p, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.RunDataSet(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, e := maxDiff(got.AdjLogits, wa), maxDiff(got.Effect, we); a > 1e-4 || e > 1e-4 {
+			t.Errorf("N=%d: adj_logits %.3g effect %.3g", n, a, e)
+		} else {
+			t.Logf("N=%d R=%d: adj_logits %.3g effect %.3g", n, d.R, a, e)
+		}
+	}
+}

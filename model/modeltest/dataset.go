@@ -17,14 +17,16 @@ func SmallDataSetConfig() model.Config {
 
 // DataSetConfigs are the Model F configurations parity tests cover, by
 // label: the small architecture in the latest statistics version with a
-// triangle update, in versions 1 and 2 without one (version 2: the
-// architecture of the first shipped model-f), and the default size.
+// triangle update, in version 3 with one (the shipped model-f's), in
+// versions 1 and 2 without one (version 2: the architecture of the first
+// shipped model-f), and the default size.
 func DataSetConfigs() []LabeledConfig {
-	v1, v2 := SmallDataSetConfig(), SmallDataSetConfig()
-	v1.Stats, v2.Stats = 1, 2
+	v1, v2, v3 := SmallDataSetConfig(), SmallDataSetConfig(), SmallDataSetConfig()
+	v1.Stats, v2.Stats, v3.Stats = 1, 2, 3
 	v1.Triangle, v2.Triangle = 0, 0
 	return []LabeledConfig{
-		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"small-stats-2", v2}, {"default", model.DefaultConfig(model.VariantF)},
+		{"small", SmallDataSetConfig()}, {"small-stats-1", v1}, {"small-stats-2", v2}, {"small-stats-3", v3},
+		{"default", model.DefaultConfig(model.VariantF)},
 	}
 }
 
