@@ -174,14 +174,7 @@ func TestShippedDataSetModelParity(t *testing.T) {
 	for i, n := range []int{5, 20, 30} {
 		for _, kind := range []string{modeltest.Mixed, modeltest.Observational, modeltest.MultiTarget} {
 			d := modeltest.RandomDataSet(uint64(700+i), 2, n, 3, kind)
-			wa, we, err := model.PredictDataSet(c, p, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := m.RunDataSet(context.Background(), d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			wa, we, got := referenceAndRun(t, c, p, m, d)
 			// Trained weights: 1e-4 absolute plus 1e-5 of the value (float32
 			// sums over thousands of rows through a Newton–Schulz inverse;
 			// see export's TestShippedDataSetModelInONNXRuntime), or 10×
@@ -217,18 +210,25 @@ func TestDataSetParityLargeN(t *testing.T) {
 	}
 	for i, n := range []int{60, c.MaxNodes} {
 		d := modeltest.RandomDataSet(uint64(70+i), 1, n, 2, modeltest.Mixed)
-		wa, we, err := model.PredictDataSet(c, p, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := m.RunDataSet(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		wa, we, got := referenceAndRun(t, c, p, m, d)
 		if a, e := maxDiff(got.AdjLogits, wa), maxDiff(got.Effect, we); a > 1e-4 || e > 1e-4 {
 			t.Errorf("N=%d: adj_logits %.3g effect %.3g", n, a, e)
 		} else {
 			t.Logf("N=%d R=%d: adj_logits %.3g effect %.3g", n, d.R, a, e)
 		}
 	}
+}
+
+// referenceAndRun returns the float64 reference's outputs for d (adj_logits,
+// effect) and the executor's.
+func referenceAndRun(t *testing.T, c model.Config, p model.Params, m *Model, d *contract.DataSet) (adj, effect []float32, got DataSetOutputs) {
+	t.Helper()
+	adj, effect, err := model.PredictDataSet(c, p, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = m.RunDataSet(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	return adj, effect, got
 }
