@@ -16,6 +16,7 @@ import (
 	"causeway/model"
 	"causeway/model/modeltest"
 	"causeway/onnxrt"
+	"causeway/onnxrt/onnxrttest"
 	"causeway/scm"
 )
 
@@ -25,23 +26,7 @@ func testModel(t testing.TB, v model.Variant, maxNodes int) *onnxrt.Model {
 	c := model.DefaultConfig(v)
 	c.DModel, c.FF, c.Layers, c.StructLayers, c.MaxNodes = 16, 32, 1, 1, maxNodes
 	c.HyperDim, c.HyperHidden = 4, 8
-	p, err := model.Init(c, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := export.Build(c, p, export.Metadata{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := export.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnxrt.LoadBytes("", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return onnxrttest.MustModel(t, c, 5, export.Metadata{Version: "test"})
 }
 
 func matrix(rng *rand.Rand, s, n int) [][]float64 {
@@ -484,17 +469,7 @@ func TestDecodeOverflowMessage(t *testing.T) {
 // row get effects for the first MaxDataEffects distinct interventions only,
 // and too many do() are refused.
 func TestPredictDataBoundsEffects(t *testing.T) {
-	c := modeltest.SmallDataSetConfig()
-	p, _ := model.Init(c, 1)
-	mp, err := export.Build(c, p, export.Metadata{Version: "test", Name: "model-f"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := export.Marshal(mp)
-	m, err := onnxrt.LoadBytes("", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := onnxrttest.MustModel(t, modeltest.SmallDataSetConfig(), 1, export.Metadata{Version: "test", Name: "model-f"})
 	r := &DataRequest{}
 	for i := range 300 {
 		row := []float64{float64(i % 7), float64(i % 5), float64(i % 3)}

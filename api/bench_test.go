@@ -10,6 +10,7 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
+	"causeway/onnxrt/onnxrttest"
 	"causeway/scm"
 )
 
@@ -23,20 +24,7 @@ func benchModel(b *testing.B, v model.Variant, file string) *onnxrt.Model {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		b.Logf("%s: %v; using fresh weights", file, err)
 	}
-	c := model.DefaultConfig(v)
-	p, err := model.Init(c, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mp, err := export.Build(c, p, export.Metadata{Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := export.Marshal(mp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := onnxrt.LoadBytes(file, data)
+	m, err := onnxrttest.Model(file, model.DefaultConfig(v), 1, export.Metadata{Version: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,29 +9,15 @@ import (
 	"strings"
 
 	"causeway/api"
-	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
+	"causeway/onnxrt/onnxrttest"
 )
 
-// loadModel exports a small freshly initialised Model A (a stand-in for a
+// loadModel returns a small freshly initialised Model A (a stand-in for a
 // trained models/model-a.onnx).
 func loadModel() *onnxrt.Model {
-	c := model.DefaultConfig(model.VariantA)
-	c.DModel, c.FF, c.Layers = 16, 32, 1
-	p, err := model.Init(c, 1)
-	if err != nil {
-		log.Fatal(err)
-	}
-	mp, err := export.Build(c, p, export.Metadata{Version: "example"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	b, err := export.Marshal(mp)
-	if err != nil {
-		log.Fatal(err)
-	}
-	m, err := onnxrt.LoadBytes("", b)
+	m, err := onnxrttest.Small(model.VariantA)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
-	"causeway/onnxrt"
+	"causeway/onnxrt/onnxrttest"
 	"causeway/scm"
 )
 
@@ -171,22 +171,7 @@ func TestPredictDatasetCSV(t *testing.T) {
 // are refused.
 func TestPredictDataCSV(t *testing.T) {
 	c := modeltest.SmallDataSetConfig()
-	p, err := model.Init(c, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := export.Build(c, p, export.Metadata{Version: "test", Name: "model-f"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := export.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnxrt.LoadBytes("", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := onnxrttest.MustModel(t, c, 1, export.Metadata{Version: "test", Name: "model-f"})
 	cfg := scm.DefaultConfig()
 	cfg.Nodes, cfg.Samples = 5, 20
 	d, err := scm.NewDataset(cfg, 3, 0)

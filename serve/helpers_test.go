@@ -17,6 +17,7 @@ import (
 	"causeway/export"
 	"causeway/model"
 	"causeway/onnxrt"
+	"causeway/onnxrt/onnxrttest"
 )
 
 // testMaxNodes is the max_nodes of the test models.
@@ -34,19 +35,7 @@ func smallConfig(v model.Variant) model.Config {
 // exportBytes exports a freshly initialised model as .onnx bytes.
 func exportBytes(t testing.TB, c model.Config, name string, seed uint64) []byte {
 	t.Helper()
-	p, err := model.Init(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := export.Build(c, p, export.Metadata{Name: name, Version: "test", Steps: 42, Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := export.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return onnxrttest.MustBytes(t, c, seed, export.Metadata{Name: name, Version: "test", Steps: 42, Seed: seed})
 }
 
 var (
