@@ -16,9 +16,11 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "export a checkpoint to ONNX (opset 13, dynamic batch/samples/nodes)",
-		Description: "Renders the checkpoint's variant (A–E) as an ONNX graph with inputs base_samples, int_samples\n" +
-			"[B,S,N], target_row, int_mask [B,N] and outputs delta [B,N], adj_logits [B,N,N] (float32), the\n" +
-			"weights as initializers and the architecture, training steps, seed and version in metadata_props.\n" +
+		Description: "Renders the checkpoint's variant as an ONNX graph (float32): A–E with inputs base_samples,\n" +
+			"int_samples [B,S,N], target_row, int_mask [B,N] and outputs delta [B,N], adj_logits [B,N,N]; F with\n" +
+			"inputs samples, intervened [B,R,N], query_mask [B,Q,N], query_value [B,Q] and outputs adj_logits\n" +
+			"[B,N,N], effect [B,Q,N]. The weights are initializers; the architecture, training steps, seed and\n" +
+			"version are in metadata_props.\n" +
 			"The file is written atomically. With --triton-repo it also writes DIR/NAME/1/model.onnx and\n" +
 			"DIR/NAME/config.pbtxt for Triton Inference Server or KServe.",
 		ArgsUsage: " ",
