@@ -22,6 +22,35 @@ type DataSetBatch struct {
 	B, N, Q int
 	// Sets are the B data sets (each R×N with its own R).
 	Sets []DataSetElement
+
+	// prepared holds the statistics Prepare computed, for preparedFor.
+	prepared    []dataInputs
+	preparedFor model.Config
+}
+
+// Prepare computes the statistics of every data set of b for the
+// configuration cfg (model.DataSetStats, in parallel), so that a step or a
+// prediction with cfg reuses them instead of computing them itself: a
+// training loop prepares the next batch while the current step runs. The
+// values are the same either way. A batch changed after Prepare must be
+// prepared again (or not at all).
+func (b *DataSetBatch) Prepare(cfg model.Config) {
+	in := make([]dataInputs, len(b.Sets))
+	parFor(len(b.Sets), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			in[i] = b.inputs(cfg, i)
+		}
+	})
+	b.prepared, b.preparedFor = in, cfg
+}
+
+// statistics returns the inputs of element i for cfg: Prepare's, or
+// computed now.
+func (b *DataSetBatch) statistics(cfg model.Config, i int) dataInputs {
+	if len(b.prepared) == len(b.Sets) && b.preparedFor == cfg {
+		return b.prepared[i]
+	}
+	return b.inputs(cfg, i)
 }
 
 // DataSetElement is one data set: Samples and Intervened [R*N], queries
@@ -128,7 +157,7 @@ func (g *graph) loadDataSet(cfg model.Config, b *DataSetBatch, targets bool) {
 	pf, qf := n*n*model.PairFeatureCount(cfg), q*n*model.QueryFeatureCount
 	parFor(b.B, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			in := b.inputs(cfg, i)
+			in := b.statistics(cfg, i)
 			copy(pair[i*pf:(i+1)*pf], in.pair)
 			copy(query[i*qf:(i+1)*qf], in.query)
 			w := model.EffectOutputs(cfg)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"causeway/contract"
@@ -106,4 +107,48 @@ func TestDataSetStepLossFalls(t *testing.T) {
 		t.Fatalf("loss %v → %v: did not fall", first, last)
 	}
 	t.Logf("loss %+v → %+v", first, last)
+}
+
+// TestDataSetPrepare: a batch prepared for the net's configuration gives
+// the step's loss and gradients bit for bit; one prepared for another
+// configuration (other statistics) is recomputed, not misread.
+func TestDataSetPrepare(t *testing.T) {
+	cfg := smallF()
+	p, _ := model.Init(cfg, 1)
+	other := cfg
+	other.Stats = 1
+	cases := []struct {
+		name    string
+		prepare func(b *DataSetBatch)
+	}{
+		{"unprepared", func(*DataSetBatch) {}},
+		{"prepared", func(b *DataSetBatch) { b.Prepare(cfg) }},
+		{"prepared for another configuration", func(b *DataSetBatch) { b.Prepare(other) }},
+	}
+	var want DataSetLoss
+	var wantGrads map[string][]float32
+	for i, tc := range cases {
+		net, err := NewNet(cfg, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := regimeBatch(t, 3, 5, 2, 4)
+		tc.prepare(b)
+		loss, err := net.StepDataSet(b, DefaultDataSetWeights(), rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			want, wantGrads = loss, net.Grads()
+			continue
+		}
+		if loss != want {
+			t.Errorf("%s: loss %+v, want %+v", tc.name, loss, want)
+		}
+		for name, g := range net.Grads() {
+			if !slices.Equal(g, wantGrads[name]) {
+				t.Errorf("%s: gradient of %s differs", tc.name, name)
+			}
+		}
+	}
 }

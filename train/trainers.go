@@ -79,6 +79,44 @@ type dataSetTrainer struct {
 	net    *nn.Net
 	held   []*DataSetCase
 	stream *scm.RegimeStream
+	// ready holds batches whose statistics are computed (nn's Prepare)
+	// ahead of the step that uses them, by one goroutine; stop ends it.
+	ready chan preparedBatch
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+// preparedBatch is a training batch with its statistics computed, or the
+// error that ended the stream.
+type preparedBatch struct {
+	batch *nn.DataSetBatch
+	err   error
+}
+
+// prepareAhead reads the stream and prepares each batch's statistics while
+// the trainer runs the step before it (a gorgonia step leaves a core idle
+// between its parallel products): the values are the same as computed in the
+// step, the time is not.
+func (t *dataSetTrainer) prepareAhead() {
+	defer close(t.done)
+	for {
+		b, err := t.stream.Next()
+		var p preparedBatch
+		if err != nil {
+			p.err = err
+		} else {
+			p.batch = RegimeBatch(b)
+			p.batch.Prepare(t.net.Config())
+		}
+		select {
+		case t.ready <- p:
+		case <-t.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func newDataSetTrainer(cfg Config, net *nn.Net, start int) (*dataSetTrainer, error) {
@@ -96,16 +134,19 @@ func newDataSetTrainer(cfg Config, net *nn.Net, start int) (*dataSetTrainer, err
 	if err != nil {
 		return nil, err
 	}
-	return &dataSetTrainer{cfg: cfg, net: net, held: held, stream: stream}, nil
+	t := &dataSetTrainer{cfg: cfg, net: net, held: held, stream: stream,
+		ready: make(chan preparedBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	go t.prepareAhead()
+	return t, nil
 }
 
 func (t *dataSetTrainer) step(rng *rand.Rand, _ float64) (LossParts, int, error) {
-	b, err := t.stream.Next()
-	if err != nil {
-		return LossParts{}, 0, fmt.Errorf("data: %w", err)
+	p := <-t.ready
+	if p.err != nil {
+		return LossParts{}, 0, fmt.Errorf("data: %w", p.err)
 	}
-	loss, err := t.net.StepDataSet(RegimeBatch(b), t.cfg.DataSetLoss, rng)
-	return LossParts{Total: loss.Total, BCE: loss.BCE, Acyclic: loss.Acyclic, L1: loss.L1, EffectMSE: loss.EffectMSE}, b.N, err
+	loss, err := t.net.StepDataSet(p.batch, t.cfg.DataSetLoss, rng)
+	return LossParts{Total: loss.Total, BCE: loss.BCE, Acyclic: loss.Acyclic, L1: loss.L1, EffectMSE: loss.EffectMSE}, p.batch.N, err
 }
 
 func (t *dataSetTrainer) validate(log *slog.Logger, step int) (*metrics.Report, *DataSetReport, error) {
@@ -126,7 +167,11 @@ func (t *dataSetTrainer) status(l LossParts) string {
 	return fmt.Sprintf("loss %.3f bce %.3f effect %.3f", l.Total, l.BCE, l.EffectMSE)
 }
 
-func (t *dataSetTrainer) close() { t.stream.Close() }
+func (t *dataSetTrainer) close() {
+	close(t.stop)
+	t.stream.Close()
+	<-t.done
+}
 
 // RegimeBatch converts a generated batch to the training backend's layout.
 func RegimeBatch(b *scm.RegimeBatch) *nn.DataSetBatch {
