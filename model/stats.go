@@ -211,7 +211,7 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 	}
 	var q []float64
 	s.MeanSq, s.SDSq, q = standardise(sq)
-	cross := func(a, b []float64) []float64 {
+	cross := func(a, b []float64, symmetric bool) []float64 {
 		out := make([]float64, n*n)
 		for k := range r {
 			if w[k] == 0 {
@@ -219,18 +219,25 @@ func DataSetStats(c Config, x, intervened []float64, r, n int) *DataStats {
 			}
 			bk := b[k*n : (k+1)*n]
 			for i, av := range a[k*n : (k+1)*n] {
+				lo := 0
+				if symmetric {
+					lo = i
+				}
 				o := out[i*n : (i+1)*n]
-				for j, bv := range bk {
-					o[j] += av * bv
+				for j := lo; j < n; j++ {
+					o[j] += av * bk[j]
 				}
 			}
+		}
+		if symmetric {
+			mirror(out, n)
 		}
 		for i := range out {
 			out[i] /= nw - 1
 		}
 		return out
 	}
-	s.Corr, s.CorrQZ, s.CorrQQ = cross(s.z, s.z), cross(q, s.z), cross(q, q)
+	s.Corr, s.CorrQZ, s.CorrQQ = cross(s.z, s.z, true), cross(q, s.z, false), cross(q, q, true)
 
 	s.Partial = partialCorrelations(s.Corr, n)
 	if c.StatsVersion() >= 2 {
@@ -289,12 +296,16 @@ func normalisedGram(a []float64, r, n int, ridge float64) []float64 {
 	for k := range r {
 		ak := a[k*n : (k+1)*n]
 		for i, x := range ak {
+			if x == 0 {
+				continue
+			}
 			o := gram[i*n : (i+1)*n]
-			for j, y := range ak {
-				o[j] += x * y
+			for j := i; j < n; j++ {
+				o[j] += x * ak[j]
 			}
 		}
 	}
+	mirror(gram, n)
 	out := make([]float64, n*n)
 	for i := range n {
 		for j := range n {
@@ -304,6 +315,17 @@ func normalisedGram(a []float64, r, n int, ridge float64) []float64 {
 		}
 	}
 	return out
+}
+
+// mirror copies the upper triangle of the n×n matrix m onto its lower one
+// (a Gram summed over j ≥ i only: its (i, j) and (j, i) sums are the same
+// products in the same order, so the copy is exact).
+func mirror(m []float64, n int) {
+	for i := range n {
+		for j := range i {
+			m[i*n+j] = m[j*n+i]
+		}
+	}
 }
 
 // Conditioning constants of the version-3 statistics (see DataStats).
