@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Adam is the Adam optimiser with decoupled weight decay (AdamW as in
@@ -35,10 +37,10 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
-	stepSize := lr / bc1
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
-	decay := float32(1 - lr*a.WeightDecay)
+	k := adamStep{stepSize: lr / bc1, sqrtBC2: math.Sqrt(bc2), eps: a.Eps,
+		b1: float32(a.Beta1), b2: float32(a.Beta2), c1: float32(1 - a.Beta1), c2: float32(1 - a.Beta2),
+		decay: float32(1 - lr*a.WeightDecay)}
+	var chunks []adamChunk
 	for _, name := range names {
 		w, g := params[name], grads[name]
 		if len(w) != len(g) {
@@ -49,15 +51,55 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 			m, v = make([]float32, len(w)), make([]float32, len(w))
 			a.M[name], a.V[name] = m, v
 		}
-		sqrtBC2 := math.Sqrt(bc2)
-		for i, gi := range g {
-			m[i] = b1*m[i] + c1*gi
-			v[i] = b2*v[i] + c2*gi*gi
-			denom := math.Sqrt(float64(v[i]))/sqrtBC2 + a.Eps
-			w[i] = w[i]*decay - float32(stepSize*float64(m[i])/denom)
+		for lo := 0; lo < len(w); lo += adamChunkSize {
+			hi := min(lo+adamChunkSize, len(w))
+			chunks = append(chunks, adamChunk{w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]})
 		}
 	}
+	// Every element is updated on its own, so splitting the work over the
+	// cores gives the same bits as one loop.
+	workers := min(runtime.GOMAXPROCS(0), len(chunks))
+	if workers <= 1 {
+		for _, c := range chunks {
+			k.apply(c)
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for id := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := id; i < len(chunks); i += workers {
+				k.apply(chunks[i])
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
+}
+
+// adamChunkSize is the number of elements of one parameter one goroutine
+// updates at a time.
+const adamChunkSize = 1 << 14
+
+// adamChunk is a range of one parameter: weights, gradients and moments.
+type adamChunk struct{ w, g, m, v []float32 }
+
+// adamStep holds one update's constants.
+type adamStep struct {
+	stepSize, sqrtBC2, eps float64
+	b1, b2, c1, c2, decay  float32
+}
+
+func (k adamStep) apply(c adamChunk) {
+	w, m, v := c.w, c.m[:len(c.w)], c.v[:len(c.w)]
+	for i, gi := range c.g[:len(c.w)] {
+		m[i] = k.b1*m[i] + k.c1*gi
+		v[i] = k.b2*v[i] + k.c2*gi*gi
+		denom := math.Sqrt(float64(v[i]))/k.sqrtBC2 + k.eps
+		w[i] = w[i]*k.decay - float32(k.stepSize*float64(m[i])/denom)
+	}
 }
 
 // ClipGradNorm scales every gradient so that their global L2 norm is at most

@@ -2,6 +2,9 @@ package train
 
 import (
 	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -100,6 +103,46 @@ func TestTemperature(t *testing.T) {
 	for _, tc := range tests {
 		if got := tau.At(tc.step); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("At(%d) = %g, want %g", tc.step, got, tc.want)
+		}
+	}
+}
+
+// TestAdamSameBitsOnAnyCoreCount: the update split over the cores gives
+// the weights and moments of one core, bit for bit, for parameters smaller
+// and larger than a chunk.
+func TestAdamSameBitsOnAnyCoreCount(t *testing.T) {
+	sizes := map[string]int{"small": 7, "chunk": adamChunkSize, "large": 3*adamChunkSize + 5}
+	names := []string{"large", "small", "chunk"}
+	run := func(procs int) (map[string][]float32, *Adam) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		rng := rand.New(rand.NewPCG(4, 2))
+		params, grads := map[string][]float32{}, map[string][]float32{}
+		for name, n := range sizes {
+			params[name], grads[name] = make([]float32, n), make([]float32, n)
+		}
+		a := NewAdam(0.01)
+		for step := range 3 {
+			for _, name := range names {
+				for i := range params[name] {
+					if step == 0 {
+						params[name][i] = float32(rng.NormFloat64())
+					}
+					grads[name][i] = float32(rng.NormFloat64())
+				}
+			}
+			if err := a.Update(names, params, grads, 1e-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return params, a
+	}
+	want, wa := run(1)
+	for _, procs := range []int{2, 3, 8} {
+		got, ga := run(procs)
+		for _, name := range names {
+			if !slices.Equal(got[name], want[name]) || !slices.Equal(ga.M[name], wa.M[name]) || !slices.Equal(ga.V[name], wa.V[name]) {
+				t.Errorf("GOMAXPROCS %d: parameter %s differs from one core's update", procs, name)
+			}
 		}
 	}
 }
