@@ -2,6 +2,7 @@ package export
 
 import (
 	"math"
+	"slices"
 
 	"causeway/model"
 )
@@ -272,8 +273,8 @@ func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directe
 	width := b.scalar("additive_range", model.AdditiveRange)
 	c := b.clamp(s, "clamped", z, float32(model.AdditiveRange))
 	basis := []string{z, zsq}
-	for bb := 2; bb < model.AdditiveBasis; bb++ {
-		centre := float32(-model.AdditiveRange * float64(3-bb))
+	for _, c64 := range model.AdditiveTentCentres {
+		centre := float32(c64)
 		dist := b.abs(s, "distance", b.node(s, "offset", "Sub", []string{c, b.scalar(constName("centre", centre), centre)}))
 		basis = append(basis, b.node(s, "tent", "Relu", []string{b.node(s, "one_minus", "Sub", []string{one, b.node(s, "scaled", "Div", []string{dist, width})})}))
 	}
@@ -307,18 +308,18 @@ func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directe
 	eyeK := b.node(s, "eye_K", "Concat", rowsOf, attrInt("axis", -2))
 	twoK := b.node(s, "two_eye_K", "Mul", []string{eyeK, b.scalar("two", 2)})
 	m := b.node(s, "block_sum", "Concat", stack, attrInt("axis", -2)) // [4N,N]
-	onesK := b.node(s, "ones_K", "Concat", []string{onesN, onesN, onesN, onesN}, attrInt("axis", -2))
+	onesK := b.node(s, "ones_K", "Concat", slices.Repeat([]string{onesN}, model.AdditiveBasis), attrInt("axis", -2))
 	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
-	kf := b.node(s, "K_float", "Mul", []string{nf, b.scalar("basis_count", model.AdditiveBasis)})
+	kf := b.node(s, "K_float", "Mul", []string{nf, b.scalar("basis_count", float32(model.AdditiveBasis))})
 	pc := b.partialOf(s+"/partial", norm, eyeK, twoK, onesK, kf, model.AdditiveRidge)
 	sq := b.node(s, "partial_sq", "Mul", []string{pc, pc}) // [B,4N,4N]
 
 	cols := b.node(s, "column_blocks", "MatMul", []string{sq, m})                                         // [B,4N,N]
 	blockSum := b.node(s, "block_sums", "MatMul", []string{b.transpose12(s, "column_blocks_T", cols), m}) // [B,N,N], symmetric
-	sym = b.node(s, "additive", "Sqrt", []string{b.node(s, "block_mean", "Div", []string{blockSum, b.scalar("basis_pairs", model.AdditiveBasis*model.AdditiveBasis)})})
+	sym = b.node(s, "additive", "Sqrt", []string{b.node(s, "block_mean", "Div", []string{blockSum, b.scalar("basis_pairs", float32(model.AdditiveBasis*model.AdditiveBasis))})})
 	zRows := b.node(s, "z_rows", "Slice", []string{sq, b.ints("zero", 0), b.dimN(), b.axes(1)}) // [B,N,4N]: rows of z_j
 	toZ := b.node(s, "to_z_T", "MatMul", []string{zRows, m})                                    // [B,N,N]: [j][i]
-	directed = b.node(s, "additive_directed", "Sqrt", []string{b.node(s, "directed_mean", "Div", []string{b.transpose12(s, "to_z", toZ), b.scalar("basis_count", model.AdditiveBasis)})})
+	directed = b.node(s, "additive_directed", "Sqrt", []string{b.node(s, "directed_mean", "Div", []string{b.transpose12(s, "to_z", toZ), b.scalar("basis_count", float32(model.AdditiveBasis))})})
 	return sym, directed
 }
 

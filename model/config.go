@@ -118,8 +118,10 @@ type Config struct {
 	// Stats is the version of Model F's data-set statistics (see
 	// DataStats): 1 (0 means 1); 2, which adds correlations and partial
 	// correlations pooled over every row and takes the matched rows' mean
-	// shift unclamped; or 3, which adds the joint correlations of every row
-	// (intervened values kept) and correlation ratios.
+	// shift unclamped; 3, which adds the joint correlations of every row
+	// (intervened values kept) and correlation ratios; or 4, which adds the
+	// additive partial dependences (a basis regression of every variable on
+	// all the others).
 	Stats int `json:"stats,omitempty"`
 	// Triangle is the width of Model F's triangle update (0: none): in each
 	// axial block, after the column attention, the pair tokens (i, j) add

@@ -11,20 +11,25 @@ import (
 // Constants of the version-4 statistics (see DataStats).
 const (
 	// AdditiveBasis is the number of basis functions of every variable in
-	// the additive dependences: z, z², and the tents at −1 and 0 of
-	// clamp(z, ±AdditiveRange).
-	AdditiveBasis = 4
-	// AdditiveRange clamps z before its tents are taken; the tents are
-	// AdditiveRange wide.
+	// the additive dependences: z, z², and a tent of clamp(z,
+	// ±AdditiveRange) at each AdditiveTentCentre.
+	AdditiveBasis = 2 + len(AdditiveTentCentres)
+	// AdditiveRange clamps z before its tents are taken; it is also each
+	// tent's half-width.
 	AdditiveRange = 1.0
 	// AdditiveRidge is added to the diagonal of the basis functions'
 	// normalised Gram before it is inverted.
 	AdditiveRidge = 0.3
 )
 
+// AdditiveTentCentres are the centres of the additive dependences' tents:
+// −AdditiveRange and 0 (the tent at +AdditiveRange is their complement on
+// [−AdditiveRange, AdditiveRange], so it would add nothing).
+var AdditiveTentCentres = [...]float64{-AdditiveRange, 0}
+
 // AdditiveBasisValue returns basis function b (0 ≤ b < AdditiveBasis) of
-// the additive dependences at z: z, z², and the tents at −AdditiveRange and
-// 0 of clamp(z, ±AdditiveRange).
+// the additive dependences at z: z, z², then the tents of clamp(z,
+// ±AdditiveRange) at AdditiveTentCentres.
 func AdditiveBasisValue(z float64, b int) float64 {
 	switch b {
 	case 0:
@@ -33,8 +38,7 @@ func AdditiveBasisValue(z float64, b int) float64 {
 		return z * z
 	}
 	c := refClamp(z, -AdditiveRange, AdditiveRange)
-	centre := -AdditiveRange * float64(3-b)
-	return math.Max(0, 1-math.Abs(c-centre)/AdditiveRange)
+	return math.Max(0, 1-math.Abs(c-AdditiveTentCentres[b-2])/AdditiveRange)
 }
 
 // additiveDependence returns Additive and AdditiveDirected [N,N] of z
@@ -104,10 +108,10 @@ func additiveDependence(z []float64, r, n int) (sym, directed []float64) {
 				}
 			}
 			if j >= i {
-				sym[i*n+j] = math.Sqrt(s / (AdditiveBasis * AdditiveBasis))
+				sym[i*n+j] = math.Sqrt(s / float64(AdditiveBasis*AdditiveBasis))
 				sym[j*n+i] = sym[i*n+j]
 			}
-			directed[i*n+j] = math.Sqrt(d / AdditiveBasis)
+			directed[i*n+j] = math.Sqrt(d / float64(AdditiveBasis))
 		}
 	}
 	return sym, directed

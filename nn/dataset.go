@@ -33,8 +33,12 @@ type DataSetBatch struct {
 // prediction with cfg reuses them instead of computing them itself: a
 // training loop prepares the next batch while the current step runs. The
 // values are the same either way. A batch changed after Prepare must be
-// prepared again (or not at all).
+// prepared again (or not at all). A batch the step would refuse is left
+// unprepared, for the step to report.
 func (b *DataSetBatch) Prepare(cfg model.Config) {
+	if b.check(cfg, false) != nil {
+		return
+	}
 	in := make([]dataInputs, len(b.Sets))
 	parFor(len(b.Sets), 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {

@@ -110,8 +110,9 @@ func TestDataSetStepLossFalls(t *testing.T) {
 }
 
 // TestDataSetPrepare: a batch prepared for the net's configuration gives
-// the step's loss and gradients bit for bit; one prepared for another
-// configuration (other statistics) is recomputed, not misread.
+// the step's loss and gradients bit for bit, and the step reads the
+// prepared statistics (changing them changes the loss); one prepared for
+// another configuration (other statistics) is recomputed, not misread.
 func TestDataSetPrepare(t *testing.T) {
 	cfg := smallF()
 	p, _ := model.Init(cfg, 1)
@@ -124,6 +125,14 @@ func TestDataSetPrepare(t *testing.T) {
 		{"unprepared", func(*DataSetBatch) {}},
 		{"prepared", func(b *DataSetBatch) { b.Prepare(cfg) }},
 		{"prepared for another configuration", func(b *DataSetBatch) { b.Prepare(other) }},
+		// The step must read what Prepare computed: a changed statistic
+		// changes the loss.
+		{"prepared, then a statistic changed", func(b *DataSetBatch) {
+			b.Prepare(cfg)
+			for i := range b.prepared[0].pair {
+				b.prepared[0].pair[i] += 0.5
+			}
+		}},
 	}
 	var want DataSetLoss
 	var wantGrads map[string][]float32
@@ -142,8 +151,11 @@ func TestDataSetPrepare(t *testing.T) {
 			want, wantGrads = loss, net.Grads()
 			continue
 		}
-		if loss != want {
-			t.Errorf("%s: loss %+v, want %+v", tc.name, loss, want)
+		if changed := tc.name == "prepared, then a statistic changed"; (loss != want) != changed {
+			t.Errorf("%s: loss %+v, unprepared %+v", tc.name, loss, want)
+			continue
+		} else if changed {
+			continue
 		}
 		for name, g := range net.Grads() {
 			if !slices.Equal(g, wantGrads[name]) {

@@ -34,14 +34,19 @@ func NewAdam(weightDecay float64) *Adam {
 // (an explicit order keeps the floating-point work deterministic). Weight
 // decay is decoupled: w ← w − lr·λ·w, then the Adam step.
 func (a *Adam) Update(names []string, params, grads map[string][]float32, lr float64) error {
-	a.Step++
-	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
-	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
+	step := a.Step + 1
+	bc1 := 1 - math.Pow(a.Beta1, float64(step))
+	bc2 := 1 - math.Pow(a.Beta2, float64(step))
 	k := adamStep{stepSize: lr / bc1, sqrtBC2: math.Sqrt(bc2), eps: a.Eps,
 		b1: float32(a.Beta1), b2: float32(a.Beta2), c1: float32(1 - a.Beta1), c2: float32(1 - a.Beta2),
 		decay: float32(1 - lr*a.WeightDecay)}
 	var chunks []adamChunk
+	seen := make(map[string]bool, len(names))
 	for _, name := range names {
+		if seen[name] {
+			return fmt.Errorf("adam: parameter %s is listed twice", name)
+		}
+		seen[name] = true
 		w, g := params[name], grads[name]
 		if len(w) != len(g) {
 			return fmt.Errorf("adam: parameter %s has %d values but %d gradients", name, len(w), len(g))
@@ -51,13 +56,18 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 			m, v = make([]float32, len(w)), make([]float32, len(w))
 			a.M[name], a.V[name] = m, v
 		}
+		if len(m) != len(w) || len(v) != len(w) {
+			return fmt.Errorf("adam: parameter %s has %d values but moments of %d and %d", name, len(w), len(m), len(v))
+		}
 		for lo := 0; lo < len(w); lo += adamChunkSize {
 			hi := min(lo+adamChunkSize, len(w))
 			chunks = append(chunks, adamChunk{w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]})
 		}
 	}
-	// Every element is updated on its own, so splitting the work over the
-	// cores gives the same bits as one loop.
+	// Nothing is changed until every parameter is checked. Every element is
+	// updated on its own, so splitting the work over the cores gives the
+	// same bits as one loop.
+	a.Step = step
 	workers := min(runtime.GOMAXPROCS(0), len(chunks))
 	if workers <= 1 {
 		for _, c := range chunks {

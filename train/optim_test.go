@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,11 +40,34 @@ func TestAdamMatchesHandComputedSteps(t *testing.T) {
 	}
 }
 
-func TestAdamRejectsMismatchedGradient(t *testing.T) {
-	a := NewAdam(0)
-	err := a.Update([]string{"w"}, map[string][]float32{"w": {1, 2}}, map[string][]float32{"w": {1}}, 0.1)
-	if err == nil {
-		t.Fatal("want an error for a gradient of the wrong length")
+// TestAdamRejectsBadInput: a gradient or moment of the wrong length and a
+// parameter listed twice are errors naming the parameter, and change
+// nothing (no weight, no moment, no step count).
+func TestAdamRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		names []string
+		grads map[string][]float32
+		m     []float32
+		want  string
+	}{
+		{"short gradient", []string{"a", "w"}, map[string][]float32{"a": {1}, "w": {1}}, nil, "parameter w has 2 values but 1 gradients"},
+		{"listed twice", []string{"a", "w", "a"}, map[string][]float32{"a": {1}, "w": {1, 1}}, nil, "parameter a is listed twice"},
+		{"short moment", []string{"a", "w"}, map[string][]float32{"a": {1}, "w": {1, 1}}, []float32{0}, "parameter w has 2 values but moments of 1 and 1"},
+	}
+	for _, tc := range tests {
+		a := NewAdam(0.1)
+		if tc.m != nil {
+			a.M["w"], a.V["w"] = tc.m, slices.Clone(tc.m)
+		}
+		params := map[string][]float32{"a": {3}, "w": {1, 2}}
+		err := a.Update(tc.names, params, tc.grads, 0.1)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+		if a.Step != 0 || params["a"][0] != 3 || !slices.Equal(params["w"], []float32{1, 2}) {
+			t.Errorf("%s: the failed update changed the optimiser or the weights (step %d, a %v, w %v)", tc.name, a.Step, params["a"], params["w"])
+		}
 	}
 }
 

@@ -36,8 +36,11 @@ func readCheckpoint(t *testing.T, dir string) *model.Checkpoint {
 	return ck
 }
 
+// TestResumeEqualsUninterruptedRun: a run stopped and resumed ends with the
+// weights and optimiser state of one uninterrupted run, bit for bit (Model
+// F's included, whose statistics are prepared ahead of the step).
 func TestResumeEqualsUninterruptedRun(t *testing.T) {
-	for _, v := range []model.Variant{model.VariantA, model.VariantC, model.VariantD} {
+	for _, v := range []model.Variant{model.VariantA, model.VariantC, model.VariantD, model.VariantF} {
 		t.Run(string(v), func(t *testing.T) {
 			cfg := tinyConfig(v, 12)
 			whole := t.TempDir()
@@ -100,21 +103,26 @@ func TestSameSeedSameWeightsOtherSeedOtherWeights(t *testing.T) {
 	}
 }
 
+// TestInterruptWritesCheckpoint: a run cancelled before its first step
+// writes a step-0 checkpoint and says how to resume it (Model F's ends its
+// data goroutines too), and a fresh run will not overwrite it.
 func TestInterruptWritesCheckpoint(t *testing.T) {
-	cfg := tinyConfig(model.VariantA, 50)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	dir := t.TempDir()
-	_, err := Run(ctx, cfg, Options{Out: dir})
-	if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "--resume") {
-		t.Fatalf("err = %v, want ErrInterrupted mentioning --resume", err)
-	}
-	if ck := readCheckpoint(t, dir); ck.Step != 0 {
-		t.Fatalf("checkpoint at step %d, want 0", ck.Step)
-	}
-	// A second fresh run into the same directory refuses to overwrite it.
-	if _, err := Run(context.Background(), cfg, Options{Out: dir}); err == nil || !strings.Contains(err.Error(), "--resume") {
-		t.Fatalf("second run: err = %v, want a refusal naming --resume", err)
+	for _, v := range []model.Variant{model.VariantA, model.VariantF} {
+		cfg := tinyConfig(v, 50)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		dir := t.TempDir()
+		_, err := Run(ctx, cfg, Options{Out: dir})
+		if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "--resume") {
+			t.Fatalf("%s: err = %v, want ErrInterrupted mentioning --resume", v, err)
+		}
+		if ck := readCheckpoint(t, dir); ck.Step != 0 {
+			t.Fatalf("%s: checkpoint at step %d, want 0", v, ck.Step)
+		}
+		// A second fresh run into the same directory refuses to overwrite it.
+		if _, err := Run(context.Background(), cfg, Options{Out: dir}); err == nil || !strings.Contains(err.Error(), "--resume") {
+			t.Fatalf("%s: second run: err = %v, want a refusal naming --resume", v, err)
+		}
 	}
 }
 

@@ -99,12 +99,18 @@ type preparedBatch struct {
 // step, the time is not.
 func (t *dataSetTrainer) prepareAhead() {
 	defer close(t.done)
+	defer close(t.ready)
 	for {
 		b, err := t.stream.Next()
 		var p preparedBatch
 		if err != nil {
 			p.err = err
 		} else {
+			select {
+			case <-t.stop:
+				return
+			default:
+			}
 			p.batch = RegimeBatch(b)
 			p.batch.Prepare(t.net.Config())
 		}
@@ -141,7 +147,10 @@ func newDataSetTrainer(cfg Config, net *nn.Net, start int) (*dataSetTrainer, err
 }
 
 func (t *dataSetTrainer) step(rng *rand.Rand, _ float64) (LossParts, int, error) {
-	p := <-t.ready
+	p, ok := <-t.ready
+	if !ok {
+		return LossParts{}, 0, fmt.Errorf("data: %w", scm.ErrClosed)
+	}
 	if p.err != nil {
 		return LossParts{}, 0, fmt.Errorf("data: %w", p.err)
 	}
