@@ -241,9 +241,13 @@ func (b *graph) correlationRatios(s, z, g, onesR string) string {
 // iterations from I/trace).
 func (b *graph) partialCorrelations(s, corr, onesN string) string {
 	eye, _, _ := b.eye()
-	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
 	two := b.once("two_eye", func() string { return b.node("diagonal", "two_eye", "Mul", []string{eye, b.scalar("two", 2)}) })
-	return b.partialOf(s, corr, eye, two, onesN, nf, model.PartialRidge)
+	return b.partialOf(s, corr, eye, two, onesN, b.nFloat(), model.PartialRidge)
+}
+
+// nFloat returns N as a float32 [1].
+func (b *graph) nFloat() string {
+	return b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
 }
 
 // partialOf returns −P_ij/√(P_ii P_jj) [B,K,K] for P the Newton–Schulz
@@ -266,7 +270,7 @@ func (b *graph) partialOf(s, corr, eye, two, onesN, nf string, ridge float32) st
 // additiveDependence returns model.DataStats' Additive and
 // AdditiveDirected [B,N,N] of z and z² [B,R,N]: the basis [B,R,4N]
 // (basis-major columns), centred by its column means (a MatMul with ones),
-// its normalised Gram, partialOf over 4N, and the basis blocks' mean
+// normalisedGram over 4N, partialOf over 4N, and the basis blocks' mean
 // squares summed by MatMul with M = [I; I; I; I] [4N,N].
 func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directed string) {
 	one := b.scalar("one", 1)
@@ -283,11 +287,6 @@ func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directe
 	rows := b.rowCount(onesR)
 	mean := b.node(s, "mean", "Div", []string{b.node(s, "sum", "MatMul", []string{onesRT, f}), rows}) // [B,1,4N]
 	fc := b.node(s, "centred", "Sub", []string{f, mean})
-	gram := b.node(s, "gram", "MatMul", []string{b.transpose12(s, "centred_T", fc), fc})                      // [B,4N,4N]
-	d := b.node(s, "gram_diag", "MatMul", []string{onesRT, b.node(s, "centred_sq", "Mul", []string{fc, fc})}) // [B,1,4N]
-	d = b.node(s, "gram_diag_ridge", "Add", []string{d, b.gramRidge(onesR)})
-	scale := b.node(s, "gram_scale", "Sqrt", []string{b.node(s, "gram_outer", "Mul", []string{b.transpose12(s, "gram_diag_T", d), d})})
-	norm := b.node(s, "normalised", "Div", []string{gram, scale})
 
 	// The 4N×4N identity, 2·identity, ones [4N,1] and M from the N×N ones.
 	eye, _, _ := b.eye()
@@ -309,8 +308,8 @@ func (b *graph) additiveDependence(s, z, zsq, onesR, onesN string) (sym, directe
 	twoK := b.node(s, "two_eye_K", "Mul", []string{eyeK, b.scalar("two", 2)})
 	m := b.node(s, "block_sum", "Concat", stack, attrInt("axis", -2)) // [4N,N]
 	onesK := b.node(s, "ones_K", "Concat", slices.Repeat([]string{onesN}, model.AdditiveBasis), attrInt("axis", -2))
-	nf := b.once("N_float", func() string { return b.node("dims", "N_float", "Cast", []string{b.dimN()}, attrInt("to", 1)) })
-	kf := b.node(s, "K_float", "Mul", []string{nf, b.scalar("basis_count", float32(model.AdditiveBasis))})
+	kf := b.node(s, "K_float", "Mul", []string{b.nFloat(), b.scalar("basis_count", float32(model.AdditiveBasis))})
+	norm := b.normalisedGram(s, fc, eyeK, onesK, b.gramRidge(onesR)) // [B,4N,4N]
 	pc := b.partialOf(s+"/partial", norm, eyeK, twoK, onesK, kf, model.AdditiveRidge)
 	sq := b.node(s, "partial_sq", "Mul", []string{pc, pc}) // [B,4N,4N]
 

@@ -306,11 +306,17 @@ func normalisedGram(a []float64, r, n int, ridge float64) []float64 {
 		}
 	}
 	mirror(gram, n)
+	return normalise(gram, n, ridge)
+}
+
+// normalise returns G_ij/√((G_ii + ridge)(G_jj + ridge)) of the n×n Gram
+// g (0 where that is 0/0).
+func normalise(g []float64, n int, ridge float64) []float64 {
 	out := make([]float64, n*n)
 	for i := range n {
 		for j := range n {
-			if d := (gram[i*n+i] + ridge) * (gram[j*n+j] + ridge); d > 0 {
-				out[i*n+j] = gram[i*n+j] / math.Sqrt(d)
+			if d := (g[i*n+i] + ridge) * (g[j*n+j] + ridge); d > 0 {
+				out[i*n+j] = g[i*n+j] / math.Sqrt(d)
 			}
 		}
 	}

@@ -73,16 +73,13 @@ func additiveDependence(z []float64, r, n int) (sym, directed []float64) {
 	gram := make([]float64, k*k)
 	blas64.Syrk(blas.Trans, 1, blas64.General{Rows: r, Cols: k, Stride: k, Data: f}, 0,
 		blas64.Symmetric{N: k, Stride: k, Data: gram, Uplo: blas.Upper})
-	ridge := GramRidge * float64(r)
+	c := normalise(gram, k, GramRidge*float64(r)) // the upper triangle (Syrk's)
 	a := mat.NewSymDense(k, nil)
 	for i := range k {
 		for j := i; j < k; j++ {
-			v := gram[i*k+j] / math.Sqrt((gram[i*k+i]+ridge)*(gram[j*k+j]+ridge))
-			if i == j {
-				v += AdditiveRidge
-			}
-			a.SetSym(i, j, v)
+			a.SetSym(i, j, c[i*k+j])
 		}
+		a.SetSym(i, i, c[i*k+i]+AdditiveRidge)
 	}
 	var ch mat.Cholesky
 	if !ch.Factorize(a) {
