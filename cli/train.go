@@ -42,6 +42,7 @@ func trainCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of weights, batches, dropout and Gumbel noise"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every k steps (0: only at the end)"},
 			&cli.IntFlag{Name: "val-graphs", Value: d.ValGraphs, Usage: "held-out graphs per validation"},
+			&cli.Float64Flag{Name: "node-exponent", Value: d.NodeExponent, Usage: "Model F: draw N with probability ∝ N^−α (0: uniformly; the default draws small, cheap data sets more often)"},
 			&cli.IntFlag{Name: "val-nodes", Value: d.ValNodes, Usage: "nodes of the held-out graphs"},
 			&cli.Uint64Flag{Name: "val-seed", Value: d.ValSeed, Usage: "seed of the held-out graphs"},
 			&cli.IntFlag{Name: "log-every", Value: d.LogEvery, Usage: "write a log.jsonl line every k steps"},
@@ -96,7 +97,7 @@ func runTrain(c *cli.Context) error {
 		"struct-layers": &cfg.Model.StructLayers, "ff": &cfg.Model.FF, "max-nodes": &cfg.Model.MaxNodes,
 		"stats": &cfg.Model.Stats, "triangle": &cfg.Model.Triangle}
 	floats := map[string]*float64{"lr": &cfg.LR, "min-lr-factor": &cfg.MinLRFactor, "weight-decay": &cfg.WeightDecay,
-		"clip-norm": &cfg.ClipNorm, "loss-delta": &cfg.Loss.Delta, "loss-dag": &cfg.Loss.DAG, "loss-acyclic": &cfg.Loss.Acyclic,
+		"clip-norm": &cfg.ClipNorm, "node-exponent": &cfg.NodeExponent, "loss-delta": &cfg.Loss.Delta, "loss-dag": &cfg.Loss.DAG, "loss-acyclic": &cfg.Loss.Acyclic,
 		"loss-l1": &cfg.Loss.L1, "huber-delta": &cfg.Loss.HuberDelta, "tau-start": &cfg.TauStart, "tau-end": &cfg.TauEnd,
 		"dropout": &cfg.Model.Dropout}
 	if v.DataSet() {

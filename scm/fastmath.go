@@ -6,8 +6,9 @@ import "math"
 // algorithms and coefficients of Go's pure-Go math package (FreeBSD msun and
 // Cephes, BSD-licensed like Go) without the special cases the sampler never
 // meets, with the reduction done on the bits, and stay within 2 ulp of the
-// math package (see fastmath_test.go); on amd64 they are about 1.5x faster.
-// (math.Sin and math.Cos are already as fast as a branch-free rewrite.)
+// math package (see mechanism_test.go); on amd64 they are about 1.5x faster.
+// Package simd repeats them, and math.Sin and math.Cos, four values at a
+// time with the same bits (addTerm uses them where the CPU has AVX2).
 
 // expFast is e^x for |x| ≤ 700.
 func expFast(x float64) float64 {

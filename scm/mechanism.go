@@ -3,6 +3,8 @@ package scm
 import (
 	"fmt"
 	"math"
+
+	"causeway/internal/simd"
 )
 
 // Mechanism is the function an edge applies to its parent's value; a node is
@@ -108,6 +110,8 @@ func (m Mechanism) Apply(x float64) float64 {
 
 // addTerm adds w·m(src[i]) to dst[i] for every i; it is Apply specialised
 // per mechanism, so the switch runs once per edge instead of once per value.
+// The transcendental mechanisms run four values at a time where the CPU
+// has AVX2 (package simd), with the scalar forms' bits.
 func addTerm(dst, src []float64, m Mechanism, w float64) {
 	src = src[:len(dst)]
 	switch m {
@@ -122,24 +126,24 @@ func addTerm(dst, src []float64, m Mechanism, w float64) {
 			dst[i] += a * x
 		}
 	case Sin:
-		for i, x := range src {
-			dst[i] += w * math.Sin(x)
+		for i := simd.AddSin(dst, src, w); i < len(dst); i++ {
+			dst[i] += w * math.Sin(src[i])
 		}
 	case Cos:
-		for i, x := range src {
-			dst[i] += w * math.Cos(x)
+		for i := simd.AddCos(dst, src, w); i < len(dst); i++ {
+			dst[i] += w * math.Cos(src[i])
 		}
 	case Tanh:
-		for i, x := range src {
-			dst[i] += w * tanhFast(x)
+		for i := simd.AddTanh(dst, src, w); i < len(dst); i++ {
+			dst[i] += w * tanhFast(src[i])
 		}
 	case Log:
-		for i, x := range src {
-			dst[i] += w * logFast(math.Abs(x)+1e-5)
+		for i := simd.AddLogAbs(dst, src, w); i < len(dst); i++ {
+			dst[i] += w * logFast(math.Abs(src[i])+1e-5)
 		}
 	case Exp:
-		for i, x := range src {
-			dst[i] += w * expFast(clamp(x, -5, 5))
+		for i := simd.AddExpClamped(dst, src, w); i < len(dst); i++ {
+			dst[i] += w * expFast(clamp(src[i], -5, 5))
 		}
 	case Sqrt:
 		for i, x := range src {

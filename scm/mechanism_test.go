@@ -118,3 +118,41 @@ func TestFastMath(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTermSameBitsAsScalar: addTerm's vector kernels (package simd) give
+// every element the bits of Apply's scalar form, for every mechanism, on
+// random values of every scale the sampler meets, on the special values
+// (±0, the branch points of tanh, exp's clamp, the octant edges of sin and
+// cos, values beyond the kernels' domains: NaN, ±Inf, 2^29) and on lengths
+// that leave a scalar tail.
+func TestAddTermSameBitsAsScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	special := []float64{0, math.Copysign(0, -1), 0.625, -0.625, math.Nextafter(0.625, 0), 22, -22, 21.99, 5, -5, 5.01, -5.01,
+		math.Pi / 4, math.Pi / 2, math.Pi, -3 * math.Pi / 4, 1 << 29, -(1 << 29), math.Nextafter(1<<29, 0), 1e-300, 20, -20,
+		math.NaN(), math.Inf(1), math.Inf(-1), 1e300}
+	var src []float64
+	src = append(src, special...)
+	for i := range 40000 {
+		scale := math.Exp(12*r.Float64() - 6) // 0.0025 to 400
+		if i%4 == 0 {
+			scale = 20
+		}
+		src = append(src, (2*r.Float64()-1)*scale)
+	}
+	for _, n := range []int{0, 3, 4, 7, 9, len(special), len(src)} {
+		for m := range numMechanisms {
+			base := make([]float64, n)
+			for i := range base {
+				base[i] = r.NormFloat64()
+			}
+			got := append([]float64(nil), base...)
+			addTerm(got, src[:n], m, -1.7)
+			for i := range n {
+				want := base[i] + -1.7*m.Apply(src[i])
+				if math.Float64bits(got[i]) != math.Float64bits(want) && !(math.IsNaN(got[i]) && math.IsNaN(want)) {
+					t.Fatalf("%v n=%d: element %d (x = %v): %v, the scalar form gives %v", m, n, i, src[i], got[i], want)
+				}
+			}
+		}
+	}
+}

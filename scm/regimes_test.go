@@ -3,6 +3,7 @@ package scm
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -150,5 +151,51 @@ func TestRegimeStreamOrderAndDeterminism(t *testing.T) {
 	s.Close()
 	if _, err := s.Next(); err != ErrClosed {
 		t.Fatalf("Next after Close: %v", err)
+	}
+}
+
+// TestDrawNodesLaw: drawNodes follows P(N) ∝ N^−α. With 200,000 draws the
+// standard error of a frequency p is at most √(p/200000) < 0.0012, so a
+// tolerance of 0.005 (over 4 standard errors) fails only on a wrong law; α = 0
+// keeps the single IntN draw of the uniform stream, so runs recorded before
+// the exponent existed see the same N.
+func TestDrawNodesLaw(t *testing.T) {
+	const lo, hi, draws = 5, 50, 200000
+	for _, alpha := range []float64{0, 1, 1.5} {
+		rng := newRand(7, domainRegimeNodes, 0)
+		counts := make([]int, hi+1)
+		for range draws {
+			n := drawNodes(rng, lo, hi, alpha)
+			if n < lo || n > hi {
+				t.Fatalf("α %g: drew %d outside %d–%d", alpha, n, lo, hi)
+			}
+			counts[n]++
+		}
+		total := 0.0
+		for n := lo; n <= hi; n++ {
+			total += math.Pow(float64(n), -alpha)
+		}
+		for n := lo; n <= hi; n++ {
+			want := math.Pow(float64(n), -alpha) / total
+			if got := float64(counts[n]) / draws; math.Abs(got-want) > 0.005 {
+				t.Errorf("α %g: P(N=%d) = %.4f, want %.4f", alpha, n, got, want)
+			}
+		}
+	}
+	a, b := newRand(3, domainRegimeNodes, 9), newRand(3, domainRegimeNodes, 9)
+	if got, want := drawNodes(a, lo, hi, 0), lo+b.IntN(hi-lo+1); got != want {
+		t.Fatalf("α 0 drew %d, the uniform IntN draw gives %d", got, want)
+	}
+	if got := drawNodes(a, 12, 12, 2); got != 12 {
+		t.Fatalf("a one-value range drew %d", got)
+	}
+}
+
+func TestRegimeStreamRejectsBadNodeExponent(t *testing.T) {
+	for _, alpha := range []float64{-1, math.NaN(), math.Inf(1)} {
+		cfg := RegimeStreamConfig{Prior: DefaultRegimePrior(), Batch: 1, MinNodes: 3, MaxNodes: 9, NodeExponent: alpha}
+		if _, err := NewRegimeStream(cfg, 1); err == nil || !strings.Contains(err.Error(), "node exponent") {
+			t.Errorf("node exponent %g: err %v, want one naming the node exponent", alpha, err)
+		}
 	}
 }

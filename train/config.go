@@ -7,6 +7,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"causeway/model"
 	"causeway/nn"
@@ -27,6 +28,10 @@ type Config struct {
 	// MinNodes and MaxNodes bound N, drawn per batch (the notebook's 20–50).
 	MinNodes int `json:"min_nodes"`
 	MaxNodes int `json:"max_nodes"`
+	// NodeExponent (Model F) draws N with probability ∝ N^−NodeExponent
+	// instead of uniformly (0), so small, cheap data sets come more often
+	// and a minute of training takes more steps (scm.RegimeStreamConfig).
+	NodeExponent float64 `json:"node_exponent,omitempty"`
 	// LR is the peak learning rate, reached after Warmup steps, then
 	// decayed by a cosine to LR·MinLRFactor at Steps.
 	LR          float64 `json:"lr"`
@@ -130,6 +135,8 @@ func (c Config) Validate() error {
 	}
 	check(c.Steps >= 1, "steps %d: must be at least 1", c.Steps)
 	check(c.Batch >= 1, "batch %d: must be at least 1", c.Batch)
+	check(c.NodeExponent >= 0 && !math.IsInf(c.NodeExponent, 0), "node exponent %g: must be finite and ≥ 0", c.NodeExponent)
+	check(c.NodeExponent == 0 || c.Model.Variant.DataSet(), "node exponent %g: only Model F's data-set stream draws N by a law", c.NodeExponent)
 	check(c.MinNodes >= 2 && c.MaxNodes >= c.MinNodes, "nodes %d-%d: want 2 ≤ min ≤ max", c.MinNodes, c.MaxNodes)
 	check(c.MaxNodes <= c.Model.MaxNodes, "nodes up to %d exceed the model's max_nodes %d", c.MaxNodes, c.Model.MaxNodes)
 	check(c.LR > 0, "lr %g: must be positive", c.LR)

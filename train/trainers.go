@@ -136,7 +136,7 @@ func newDataSetTrainer(cfg Config, net *nn.Net, start int) (*dataSetTrainer, err
 		}
 	}
 	stream, err := scm.NewRegimeStream(scm.RegimeStreamConfig{Prior: cfg.Regimes, Batch: cfg.Batch,
-		MinNodes: cfg.MinNodes, MaxNodes: cfg.MaxNodes, Workers: cfg.Workers, Start: start}, cfg.Seed)
+		MinNodes: cfg.MinNodes, MaxNodes: cfg.MaxNodes, NodeExponent: cfg.NodeExponent, Workers: cfg.Workers, Start: start}, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Package simd holds the hand-vectorised elementwise kernels of the ONNX
-// executor and the trainer (matrix products are package gemm's): AVX2 with
-// FMA assembly on amd64 CPUs that have it, nothing elsewhere.
+// executor and the trainer (matrix products are package gemm's) and the SCM
+// sampler's float64 mechanism terms (mech.go): AVX2 with FMA assembly on
+// amd64 CPUs that have it, nothing elsewhere.
 // Every function handles a leading multiple of 8 elements and returns how
 // many it did (0 without vector support); callers finish the tail, and
 // everything, with their scalar code.

@@ -32,3 +32,21 @@ func geluBothAVX2(y, d, x, m []float32)
 
 //go:noescape
 func reluDropAVX2(y, d, z, m []float32)
+
+// The SCM mechanisms' float64 kernels (mech_amd64.s) process groups of
+// four from the start and return how many elements they did.
+
+//go:noescape
+func addSinAVX2(dst, src []float64, w float64) int
+
+//go:noescape
+func addCosAVX2(dst, src []float64, w float64) int
+
+//go:noescape
+func addExpClampedAVX2(dst, src []float64, w float64) int
+
+//go:noescape
+func addLogAbsAVX2(dst, src []float64, w float64) int
+
+//go:noescape
+func addTanhAVX2(dst, src []float64, w float64) int

@@ -15,3 +15,9 @@ func expAVX2(dst, x []float32) { panic("simd: no vector kernels on this platform
 func geluBothAVX2(y, d, x, m []float32) { panic("simd: no vector kernels on this platform") }
 
 func reluDropAVX2(y, d, z, m []float32) { panic("simd: no vector kernels on this platform") }
+
+func addSinAVX2(dst, src []float64, w float64) int        { return 0 }
+func addCosAVX2(dst, src []float64, w float64) int        { return 0 }
+func addExpClampedAVX2(dst, src []float64, w float64) int { return 0 }
+func addLogAbsAVX2(dst, src []float64, w float64) int     { return 0 }
+func addTanhAVX2(dst, src []float64, w float64) int       { return 0 }

@@ -199,3 +199,41 @@ func TestReLUDrop(t *testing.T) {
 		}
 	}
 }
+
+// TestMechanismKernelsCoverage: on values inside their domains the float64
+// mechanism kernels do every whole group of four, and each stops before
+// the first group holding a value outside its domain (scm's
+// TestAddTermSameBitsAsScalar checks their bits).
+func TestMechanismKernelsCoverage(t *testing.T) {
+	if !Enabled() {
+		t.Skip("no vector kernels on this CPU")
+	}
+	for _, k := range []struct {
+		name    string
+		run     func(dst, src []float64) int
+		outside float64
+	}{
+		{"AddSin", func(d, s []float64) int { return AddSin(d, s, 2) }, 1 << 29},
+		{"AddCos", func(d, s []float64) int { return AddCos(d, s, 2) }, math.Inf(-1)},
+		{"AddExpClamped", func(d, s []float64) int { return AddExpClamped(d, s, 2) }, math.NaN()},
+		{"AddLogAbs", func(d, s []float64) int { return AddLogAbs(d, s, 2) }, math.Inf(1)},
+		{"AddTanh", func(d, s []float64) int { return AddTanh(d, s, 2) }, math.NaN()},
+	} {
+		for _, n := range []int{3, 4, 10, 101} {
+			src := make([]float64, n)
+			for i := range src {
+				src[i] = float64(i-n/2) * 0.37
+			}
+			dst := make([]float64, n)
+			if got := k.run(dst, src); got != n&^3 && !(n < 4 && got == 0) {
+				t.Errorf("%s n=%d: did %d, want %d", k.name, n, got, n&^3)
+			}
+			if n >= 10 {
+				src[5] = k.outside
+				if got := k.run(dst, src); got != 4 {
+					t.Errorf("%s n=%d with %v at 5: did %d, want 4", k.name, n, k.outside, got)
+				}
+			}
+		}
+	}
+}
