@@ -42,7 +42,7 @@ func trainCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "seed of weights, batches, dropout and Gumbel noise"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every k steps (0: only at the end)"},
 			&cli.IntFlag{Name: "val-graphs", Value: d.ValGraphs, Usage: "held-out graphs per validation"},
-			&cli.Float64Flag{Name: "node-exponent", Value: d.NodeExponent, Usage: "Model F: draw N with probability ∝ N^−α (0: uniformly; the default draws small, cheap data sets more often)"},
+			&cli.Float64Flag{Name: "node-exponent", Value: d.NodeExponent, Usage: "Model F: draw N with probability ∝ N^−α (0: uniformly; Model F's recipe takes 1.5, drawing small, cheap data sets more often)"},
 			&cli.IntFlag{Name: "val-nodes", Value: d.ValNodes, Usage: "nodes of the held-out graphs"},
 			&cli.Uint64Flag{Name: "val-seed", Value: d.ValSeed, Usage: "seed of the held-out graphs"},
 			&cli.IntFlag{Name: "log-every", Value: d.LogEvery, Usage: "write a log.jsonl line every k steps"},

@@ -6,6 +6,10 @@
 # into models/runs/model-f/heldout/.
 #
 #   models/eval-dataset.sh [GRAPHS]      (default 100; the ER(2) N=50 setting uses GRAPHS/2)
+#   models/eval-dataset.sh GRAPHS MODEL OUT
+#
+# The second form scores one other model (an .onnx file or a run directory's
+# checkpoint) on the same data sets, into OUT (e.g. a run's heldout/).
 #
 # Settings (the Model F issue's table): the scm defaults (notebook prior,
 # p = 0.3, N = 20, 100 observational rows and 10 targets × 3 values × 100
@@ -14,7 +18,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 graphs=${1:-100}
-out=models/runs/model-f/heldout
+out=${3:-models/runs/model-f/heldout}
+predictors=("model-f|--model models/model-f.onnx" "model-a|--model models/model-a.onnx" "baseline|--baseline stats")
+if [ $# -ge 2 ]; then
+  predictors=("$(basename "${2%.onnx}")|--model $2")
+fi
 mkdir -p "$out"
 go build -o /tmp/causeway-eval .
 settings=(
@@ -26,7 +34,7 @@ settings=(
 for s in "${settings[@]}"; do
   name=${s%%|*}
   flags=${s#*|}
-  for p in "model-f|--model models/model-f.onnx" "model-a|--model models/model-a.onnx" "baseline|--baseline stats"; do
+  for p in "${predictors[@]}"; do
     label=${p%%|*}
     # shellcheck disable=SC2086
     if ! /tmp/causeway-eval eval $flags --seed 20261201 ${p#*|} --json > "$out/$name-$label.json" 2> "$out/$name-$label.err"; then

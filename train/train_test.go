@@ -219,6 +219,8 @@ func TestConfigValidate(t *testing.T) {
 		{"tau", func(c *Config) { c.TauEnd = 0 }, "tau"},
 		{"model", func(c *Config) { c.Model.Heads = 3 }, "heads 3"},
 		{"prior", func(c *Config) { c.SCM.EdgeProb = 2 }, "scm"},
+		{"negative node exponent", func(c *Config) { c.NodeExponent = -1 }, "node exponent -1: must be finite"},
+		{"node exponent outside Model F", func(c *Config) { c.NodeExponent = 1 }, "only Model F"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +232,9 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
-	if err := DefaultConfig(model.VariantD).Validate(); err != nil {
-		t.Fatalf("default config invalid: %v", err)
+	for _, v := range []model.Variant{model.VariantD, model.VariantF} {
+		if err := DefaultConfig(v).Validate(); err != nil {
+			t.Fatalf("default config of %s invalid: %v", v, err)
+		}
 	}
 }
