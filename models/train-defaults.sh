@@ -24,8 +24,9 @@
 # warm-started from the version-3 model with the version-4 statistics
 # (additive partial dependences), 14,000 steps at lr 2e-4 on a third seed's
 # data. Its held-out evaluation is models/eval-dataset.sh. All three stages
-# drew N uniformly (--node-exponent 0), before Model F's recipe drew small
-# data sets more often.
+# drew N uniformly (--node-exponent 0) with 300 warm-up steps, before Model
+# F's recipe drew small data sets more often at lr 5e-4 (one run of it from
+# fresh weights: models/runs/model-f-60min, 56 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variants=("$@")
@@ -41,15 +42,15 @@ for v in "${variants[@]}"; do
   if [ "$v" = F ]; then
     base=models/runs/model-f-base
     rm -rf "$base"
-    /tmp/causeway-defaults train --variant F --stats 2 --triangle 0 --node-exponent 0 --steps 12000 --seed 1 --val-every 500 --val-graphs 32 --out "$base"
+    /tmp/causeway-defaults train --variant F --stats 2 --triangle 0 --node-exponent 0 --lr 3e-4 --warmup 300 --steps 12000 --seed 1 --val-every 500 --val-graphs 32 --out "$base"
     /tmp/causeway-defaults train --resume --steps 20000 --out "$base"
     v3=models/runs/model-f-v3
     rm -rf "$v3"
-    /tmp/causeway-defaults train --variant F --stats 3 --node-exponent 0 --init "$base" --steps 10000 --seed 2 --lr 2e-4 \
+    /tmp/causeway-defaults train --variant F --stats 3 --node-exponent 0 --init "$base" --steps 10000 --seed 2 --lr 2e-4 --warmup 300 \
       --val-every 500 --val-graphs 32 --ckpt-every 500 --out "$v3"
     /tmp/causeway-defaults train --resume --steps 15000 --out "$v3"
     /tmp/causeway-defaults train --resume --steps 20000 --out "$v3"
-    /tmp/causeway-defaults train --variant F --stats 4 --node-exponent 0 --init "$v3" --steps 14000 --seed 3 --lr 2e-4 \
+    /tmp/causeway-defaults train --variant F --stats 4 --node-exponent 0 --init "$v3" --steps 14000 --seed 3 --lr 2e-4 --warmup 300 \
       --val-every 500 --val-graphs 32 --ckpt-every 500 --out "$run"
     /tmp/causeway-defaults export --checkpoint "$run" --out models/model-f.onnx --name model-f
     models/eval-dataset.sh 100

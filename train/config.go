@@ -110,11 +110,11 @@ func DefaultConfig(v model.Variant) Config {
 		// N = 20, so the uniform draw spent most of the time on the largest
 		// graphs), a faster schedule (pre-LayerNorm blocks tolerate it) and
 		// a smaller validation set of complete data sets. 22,000 steps take
-		// about 55 minutes on 2 cores.
+		// about 56 minutes on 2 cores (models/runs/model-f-60min).
 		c.Regimes = scm.DefaultRegimePrior()
 		c.DataSetLoss = nn.DefaultDataSetWeights()
 		c.Steps, c.Batch, c.MinNodes, c.MaxNodes, c.NodeExponent = 22000, 8, 5, 50, 1.5
-		c.LR, c.Warmup, c.MinLRFactor = 3e-4, 300, 0.05
+		c.LR, c.Warmup, c.MinLRFactor = 5e-4, 500, 0.05
 		c.ValEvery, c.ValGraphs, c.CkptEvery = 500, 32, 250
 	}
 	return c
