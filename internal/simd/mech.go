@@ -13,42 +13,36 @@ package simd
 // AddSin adds w·math.Sin(src[i]) for |src[i]| < 2^29 (math's own reduction
 // threshold).
 func AddSin(dst, src []float64, w float64) int {
-	if !Enabled() || len(dst) < 4 {
-		return 0
-	}
-	return addSinAVX2(dst, src[:len(dst)], w)
+	return mechanism(addSinAVX2, dst, src, w)
 }
 
 // AddCos adds w·math.Cos(src[i]) for |src[i]| < 2^29.
 func AddCos(dst, src []float64, w float64) int {
-	if !Enabled() || len(dst) < 4 {
-		return 0
-	}
-	return addCosAVX2(dst, src[:len(dst)], w)
+	return mechanism(addCosAVX2, dst, src, w)
 }
 
 // AddExpClamped adds w·exp(clamp(src[i], −5, 5)) by scm's expFast, for
 // src[i] not NaN.
 func AddExpClamped(dst, src []float64, w float64) int {
-	if !Enabled() || len(dst) < 4 {
-		return 0
-	}
-	return addExpClampedAVX2(dst, src[:len(dst)], w)
+	return mechanism(addExpClampedAVX2, dst, src, w)
 }
 
 // AddLogAbs adds w·log(|src[i]| + 1e-5) by scm's logFast, for finite
 // src[i].
 func AddLogAbs(dst, src []float64, w float64) int {
-	if !Enabled() || len(dst) < 4 {
-		return 0
-	}
-	return addLogAbsAVX2(dst, src[:len(dst)], w)
+	return mechanism(addLogAbsAVX2, dst, src, w)
 }
 
 // AddTanh adds w·tanh(src[i]) by scm's tanhFast, for src[i] not NaN.
 func AddTanh(dst, src []float64, w float64) int {
+	return mechanism(addTanhAVX2, dst, src, w)
+}
+
+// mechanism runs kernel k on dst and src[:len(dst)] where the CPU has the
+// vector kernels and dst holds a group of four.
+func mechanism(k func(dst, src []float64, w float64) int, dst, src []float64, w float64) int {
 	if !Enabled() || len(dst) < 4 {
 		return 0
 	}
-	return addTanhAVX2(dst, src[:len(dst)], w)
+	return k(dst, src[:len(dst)], w)
 }

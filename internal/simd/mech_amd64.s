@@ -123,6 +123,20 @@ I4(i4, 4)
 	VPSLLQ      $52, tk, tk \
 	VMULPD      tk, out, out
 
+// HORNER6 sets Y7 = ((((c0·zz + c1)·zz + c2)·zz + c3)·zz + c4)·zz + c5
+// for zz in Y6, math's order of operations.
+#define HORNER6(c0, c1, c2, c3, c4, c5) \
+	VMULPD c0<>(SB), Y6, Y7 \
+	VADDPD c1<>(SB), Y7, Y7 \
+	VMULPD Y6, Y7, Y7 \
+	VADDPD c2<>(SB), Y7, Y7 \
+	VMULPD Y6, Y7, Y7 \
+	VADDPD c3<>(SB), Y7, Y7 \
+	VMULPD Y6, Y7, Y7 \
+	VADDPD c4<>(SB), Y7, Y7 \
+	VMULPD Y6, Y7, Y7 \
+	VADDPD c5<>(SB), Y7, Y7
+
 // TRIG sets, from x = |in| < 2^29 in Y1, the reduced argument's two
 // polynomials of math.sin and math.cos: Y8 = z + z·zz·S(zz) and
 // Y9 = 1 − zz/2 + zz²·C(zz), and the octant j (even) in X3; it uses Y3–Y11.
@@ -139,29 +153,11 @@ I4(i4, 4)
 	VMULPD      pi4c<>(SB), Y4, Y6 \
 	VSUBPD      Y6, Y5, Y5 \
 	VMULPD      Y5, Y5, Y6 \
-	VMULPD      sin0<>(SB), Y6, Y7 \
-	VADDPD      sin1<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      sin2<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      sin3<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      sin4<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      sin5<>(SB), Y7, Y7 \
+	HORNER6(sin0, sin1, sin2, sin3, sin4, sin5) \
 	VMULPD      Y6, Y5, Y8 \
 	VMULPD      Y7, Y8, Y8 \
 	VADDPD      Y8, Y5, Y8 \
-	VMULPD      cos0<>(SB), Y6, Y7 \
-	VADDPD      cos1<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      cos2<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      cos3<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      cos4<>(SB), Y7, Y7 \
-	VMULPD      Y6, Y7, Y7 \
-	VADDPD      cos5<>(SB), Y7, Y7 \
+	HORNER6(cos0, cos1, cos2, cos3, cos4, cos5) \
 	VMULPD      Y6, Y6, Y9 \
 	VMULPD      Y7, Y9, Y9 \
 	VMULPD      dhalf<>(SB), Y6, Y10 \
