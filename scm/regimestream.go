@@ -25,7 +25,7 @@ type RegimeStreamConfig struct {
 	MinNodes, MaxNodes int
 	// NodeExponent α biases N towards small graphs: N is drawn with
 	// probability proportional to N^−α (0: uniformly, ≥ 0 and finite).
-	// A step's cost grows as about N^2.3, so α = 1.5 gives about 2.4 times
+	// A Model F step costs about N^2.3, so α = 1.5 gives about 2.3 times
 	// as many steps per minute over 5–50 as the uniform draw, each N still
 	// drawn.
 	NodeExponent float64

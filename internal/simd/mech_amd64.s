@@ -137,10 +137,25 @@ I4(i4, 4)
 	VMULPD Y6, Y7, Y7 \
 	VADDPD c5<>(SB), Y7, Y7
 
-// TRIG sets, from x = |in| < 2^29 in Y1, the reduced argument's two
-// polynomials of math.sin and math.cos: Y8 = z + z·zz·S(zz) and
-// Y9 = 1 − zz/2 + zz²·C(zz), and the octant j (even) in X3; it uses Y3–Y11.
-#define TRIG \
+// OCTANT sets the 64-bit lane mask out to all ones where the int32 octant
+// in X3 has bit b (given as the i-constant's name) set; tx is scratch.
+#define OCTANT(bit, tx, out) \
+	VPAND     bit<>(SB), X3, tx \
+	VPCMPEQD  bit<>(SB), tx, tx \
+	VPMOVSXDQ tx, out
+
+// TRIG loads x into Y0 (jumping to exit unless every |x| < 2^29) and sets,
+// from |x| in Y1, the reduced argument's two polynomials of math.sin and
+// math.cos: Y8 = z + z·zz·S(zz) and Y9 = 1 − zz/2 + zz²·C(zz), the octant
+// j (even, int32) in X3, and the 64-bit lane masks of j's bit 1 in Y10 and
+// bit 2 in Y11; it uses Y1–Y11.
+#define TRIG(exit) \
+	VMOVUPD     (SI)(AX*8), Y0 \
+	VANDPD      dabs<>(SB), Y0, Y1 \
+	VCMPPD      $1, dlim29<>(SB), Y1, Y2 \
+	VMOVMSKPD   Y2, BX \
+	CMPQ        BX, $15 \
+	JNE         exit \
 	VMULPD      dfouroverpi<>(SB), Y1, Y3 \
 	VCVTTPD2DQY Y3, X3 \
 	VPAND       i1<>(SB), X3, X4 \
@@ -163,14 +178,9 @@ I4(i4, 4)
 	VMULPD      dhalf<>(SB), Y6, Y10 \
 	VMOVUPD     done<>(SB), Y11 \
 	VSUBPD      Y10, Y11, Y10 \
-	VADDPD      Y9, Y10, Y9
-
-// OCTANT sets the 64-bit lane mask out to all ones where the int32 octant
-// in X3 has bit b (given as the i-constant's name) set; tx is scratch.
-#define OCTANT(bit, tx, out) \
-	VPAND     bit<>(SB), X3, tx \
-	VPCMPEQD  bit<>(SB), tx, tx \
-	VPMOVSXDQ tx, out
+	VADDPD      Y9, Y10, Y9 \
+	OCTANT(i2, X10, Y10) \
+	OCTANT(i4, X11, Y11)
 
 // The loop's head and tail: AX counts elements done, CX groups of four
 // left; the kernel's value for the group ends in Y12.
@@ -182,6 +192,14 @@ I4(i4, 4)
 	XORQ         AX, AX \
 	SHRQ         $2, CX \
 	JZ           label
+
+// LOADNOTNAN loads x into Y0, jumping to exit if a lane is NaN.
+#define LOADNOTNAN(exit) \
+	VMOVUPD   (SI)(AX*8), Y0 \
+	VCMPPD    $3, Y0, Y0, Y2 \
+	VMOVMSKPD Y2, BX \
+	TESTQ     BX, BX \
+	JNZ       exit
 
 #define ACCUMULATE \
 	VMULPD  Y15, Y12, Y12 \
@@ -196,15 +214,7 @@ TEXT ·addSinAVX2(SB), NOSPLIT, $0-64
 	HEAD(sindone)
 
 sinloop:
-	VMOVUPD   (SI)(AX*8), Y0
-	VANDPD    dabs<>(SB), Y0, Y1
-	VCMPPD    $1, dlim29<>(SB), Y1, Y2
-	VMOVMSKPD Y2, BX
-	CMPQ      BX, $15
-	JNE       sindone
-	TRIG
-	OCTANT(i2, X10, Y10)
-	OCTANT(i4, X11, Y11)
+	TRIG(sindone)
 	VBLENDVPD Y10, Y9, Y8, Y12
 	VXORPD    Y13, Y13, Y13
 	VCMPPD    $1, Y13, Y0, Y14
@@ -229,15 +239,7 @@ TEXT ·addCosAVX2(SB), NOSPLIT, $0-64
 	HEAD(cosdone)
 
 cosloop:
-	VMOVUPD   (SI)(AX*8), Y0
-	VANDPD    dabs<>(SB), Y0, Y1
-	VCMPPD    $1, dlim29<>(SB), Y1, Y2
-	VMOVMSKPD Y2, BX
-	CMPQ      BX, $15
-	JNE       cosdone
-	TRIG
-	OCTANT(i2, X10, Y10)
-	OCTANT(i4, X11, Y11)
+	TRIG(cosdone)
 	VBLENDVPD Y10, Y8, Y9, Y12
 	VXORPD    Y11, Y10, Y14
 	VANDPD    dsign<>(SB), Y14, Y14
@@ -258,11 +260,7 @@ TEXT ·addExpClampedAVX2(SB), NOSPLIT, $0-64
 	HEAD(expdone)
 
 exploop:
-	VMOVUPD   (SI)(AX*8), Y0
-	VCMPPD    $3, Y0, Y0, Y2
-	VMOVMSKPD Y2, BX
-	TESTQ     BX, BX
-	JNZ       expdone
+	LOADNOTNAN(expdone)
 	VMAXPD    dm5<>(SB), Y0, Y1
 	VMINPD    dp5<>(SB), Y1, Y1
 	EXPPD(Y1, Y12, Y2, Y3, Y4, Y5, Y6, Y7, X7)
@@ -349,11 +347,7 @@ TEXT ·addTanhAVX2(SB), NOSPLIT, $0-64
 	HEAD(tanhdone)
 
 tanhloop:
-	VMOVUPD   (SI)(AX*8), Y0
-	VCMPPD    $3, Y0, Y0, Y2
-	VMOVMSKPD Y2, BX
-	TESTQ     BX, BX
-	JNZ       tanhdone
+	LOADNOTNAN(tanhdone)
 	VANDPD    dabs<>(SB), Y0, Y1
 	VANDPD    dsign<>(SB), Y0, Y13
 	// |x| ≥ 0.625: copysign(1 − 2/(expFast(2|x|)+1), x), |x| capped at 22
