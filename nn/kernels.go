@@ -1,16 +1,16 @@
 package nn
 
 import (
+	"causeway/internal/parallel"
 	"causeway/internal/simd"
 	"math"
 	"runtime"
-	"sync"
 )
 
-// parFor runs fn over [0, n) split into contiguous chunks on up to
-// GOMAXPROCS goroutines. Chunks smaller than grain are not split further.
-// Each index is handled by exactly one call, so per-index results do not
-// depend on the number of workers.
+// parFor runs fn over [0, n) split into contiguous chunks, run across up
+// to GOMAXPROCS cores (package parallel). Chunks smaller than grain are not
+// split further. Each index is handled by exactly one call, so per-index
+// results do not depend on the number of workers.
 func parFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -26,18 +26,10 @@ func parFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
-	for lo := chunk; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	fn(0, min(chunk, n))
-	wg.Wait()
+	parallel.Run(workers, (n+chunk-1)/chunk, func(c int) {
+		fn(c*chunk, min((c+1)*chunk, n))
+	})
 }
 
 const (

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+
+	"causeway/internal/parallel"
 )
 
 // Adam is the Adam optimiser with decoupled weight decay (AdamW as in
@@ -75,17 +76,11 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	for id := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := id; i < len(chunks); i += workers {
-				k.apply(chunks[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Run(workers, workers, func(id int) {
+		for i := id; i < len(chunks); i += workers {
+			k.apply(chunks[i])
+		}
+	})
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+
+	"causeway/internal/parallel"
 )
 
 const (
@@ -147,33 +149,27 @@ func mulOpenBLAS(workers int, transA, transB bool, m, n, k int, alpha float32, a
 		openblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	var wg sync.WaitGroup
 	if m >= n {
 		chunk := (m/workers + 15) &^ 15
-		for lo := 0; lo < m; lo += chunk {
-			hi := min(lo+chunk, m)
+		parallel.Run(workers, (m+chunk-1)/chunk, func(t int) {
+			lo, hi := t*chunk, min((t+1)*chunk, m)
 			off := lo * lda
 			if transA {
 				off = lo
 			}
-			wg.Go(func() {
-				openblasSgemm(transA, transB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-			})
-		}
-	} else {
-		chunk := (n/workers + 15) &^ 15
-		for lo := 0; lo < n; lo += chunk {
-			hi := min(lo+chunk, n)
-			off := lo
-			if transB {
-				off = lo * ldb
-			}
-			wg.Go(func() {
-				openblasSgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[off:], ldb, beta, c[lo:], ldc)
-			})
-		}
+			openblasSgemm(transA, transB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+		return
 	}
-	wg.Wait()
+	chunk := (n/workers + 15) &^ 15
+	parallel.Run(workers, (n+chunk-1)/chunk, func(t int) {
+		lo, hi := t*chunk, min((t+1)*chunk, n)
+		off := lo
+		if transB {
+			off = lo * ldb
+		}
+		openblasSgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[off:], ldb, beta, c[lo:], ldc)
+	})
 }
 
 // MulPacked sets c = a·w for the m×k row-major a (stride lda) and the k×n
@@ -248,26 +244,21 @@ func run(path Path, workers int, transA bool, m, n, k int, a []float32, lda int,
 		block(path, transA, 0, m, 0, panels, n, k, a, lda, ob, c, ldc, acc)
 		return
 	}
-	var wg sync.WaitGroup
 	if panels >= workers {
 		// By groups of panels: each worker packs only its own columns of
 		// op(b) and reads op(a) in place, so nothing is done twice.
-		w := min(workers, panels)
-		per := (panels + w - 1) / w
-		for lo := 0; lo < panels; lo += per {
-			p1 := min(lo+per, panels)
-			wg.Go(func() { block(path, transA, 0, m, lo, p1, n, k, a, lda, ob, c, ldc, acc) })
-		}
-	} else {
-		// Few columns: by blocks of rows.
-		rowBlocks := (m + mBlock - 1) / mBlock
-		per := (rowBlocks + workers - 1) / workers
-		for lo := 0; lo < rowBlocks; lo += per {
-			i0, i1 := lo*mBlock, min((lo+per)*mBlock, m)
-			wg.Go(func() { block(path, transA, i0, i1, 0, panels, n, k, a, lda, ob, c, ldc, acc) })
-		}
+		per := (panels + workers - 1) / workers
+		parallel.Run(workers, (panels+per-1)/per, func(t int) {
+			block(path, transA, 0, m, t*per, min((t+1)*per, panels), n, k, a, lda, ob, c, ldc, acc)
+		})
+		return
 	}
-	wg.Wait()
+	// Few columns: by blocks of rows.
+	rowBlocks := (m + mBlock - 1) / mBlock
+	per := (rowBlocks + workers - 1) / workers
+	parallel.Run(workers, (rowBlocks+per-1)/per, func(t int) {
+		block(path, transA, t*per*mBlock, min((t+1)*per*mBlock, m), 0, panels, n, k, a, lda, ob, c, ldc, acc)
+	})
 }
 
 // block computes rows i0…i1−1 of c in panels p0…p1−1. The kernels read
