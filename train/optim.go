@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"causeway/internal/parallel"
+	"causeway/internal/simd"
 )
 
 // Adam is the Adam optimiser with decoupled weight decay (AdamW as in
@@ -38,9 +39,9 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 	step := a.Step + 1
 	bc1 := 1 - math.Pow(a.Beta1, float64(step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(step))
-	k := adamStep{stepSize: lr / bc1, sqrtBC2: math.Sqrt(bc2), eps: a.Eps,
-		b1: float32(a.Beta1), b2: float32(a.Beta2), c1: float32(1 - a.Beta1), c2: float32(1 - a.Beta2),
-		decay: float32(1 - lr*a.WeightDecay)}
+	k := &simd.AdamStep{StepSize: lr / bc1, SqrtBC2: math.Sqrt(bc2), Eps: a.Eps,
+		B1: float32(a.Beta1), B2: float32(a.Beta2), C1: float32(1 - a.Beta1), C2: float32(1 - a.Beta2),
+		Decay: float32(1 - lr*a.WeightDecay)}
 	var chunks []adamChunk
 	seen := make(map[string]bool, len(names))
 	for _, name := range names {
@@ -72,13 +73,14 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 	workers := min(runtime.GOMAXPROCS(0), len(chunks))
 	if workers <= 1 {
 		for _, c := range chunks {
-			k.apply(c)
+			simd.Adam(c.w, c.g, c.m, c.v, k)
 		}
 		return nil
 	}
 	parallel.Run(workers, workers, func(id int) {
 		for i := id; i < len(chunks); i += workers {
-			k.apply(chunks[i])
+			c := chunks[i]
+			simd.Adam(c.w, c.g, c.m, c.v, k)
 		}
 	})
 	return nil
@@ -91,45 +93,64 @@ const adamChunkSize = 1 << 14
 // adamChunk is a range of one parameter: weights, gradients and moments.
 type adamChunk struct{ w, g, m, v []float32 }
 
-// adamStep holds one update's constants.
-type adamStep struct {
-	stepSize, sqrtBC2, eps float64
-	b1, b2, c1, c2, decay  float32
-}
-
-func (k adamStep) apply(c adamChunk) {
-	w, m, v := c.w, c.m[:len(c.w)], c.v[:len(c.w)]
-	for i, gi := range c.g[:len(c.w)] {
-		m[i] = k.b1*m[i] + k.c1*gi
-		v[i] = k.b2*v[i] + k.c2*gi*gi
-		denom := math.Sqrt(float64(v[i]))/k.sqrtBC2 + k.eps
-		w[i] = w[i]*k.decay - float32(k.stepSize*float64(m[i])/denom)
-	}
-}
-
 // ClipGradNorm scales every gradient so that their global L2 norm is at most
 // maxNorm (PyTorch's clip_grad_norm_), and returns the norm before clipping.
 // A maxNorm ≤ 0 only measures. A non-finite norm is returned as is, with the
 // gradients untouched, so the caller can skip the step.
+//
+// The squares are summed in float64 over fixed ranges of clipChunkSize
+// elements of each gradient (four running sums in each, for speed), the
+// ranges on every core, and the ranges' sums are added in order: the norm
+// has the same bits whatever the number of cores.
 func ClipGradNorm(names []string, grads map[string][]float32, maxNorm float64) float64 {
-	var sum float64
+	var chunks [][]float32
 	for _, name := range names {
-		for _, g := range grads[name] {
-			sum += float64(g) * float64(g)
+		g := grads[name]
+		for lo := 0; lo < len(g); lo += clipChunkSize {
+			chunks = append(chunks, g[lo:min(lo+clipChunkSize, len(g))])
 		}
+	}
+	sums := make([]float64, len(chunks))
+	workers := runtime.GOMAXPROCS(0)
+	parallel.Run(workers, len(chunks), func(i int) { sums[i] = sumSquares(chunks[i]) })
+	var sum float64
+	for _, s := range sums {
+		sum += s
 	}
 	norm := math.Sqrt(sum)
 	if maxNorm <= 0 || norm <= maxNorm || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm
 	}
 	scale := float32(maxNorm / (norm + 1e-6))
-	for _, name := range names {
-		g := grads[name]
-		for i := range g {
-			g[i] *= scale
+	parallel.Run(workers, len(chunks), func(i int) {
+		g := chunks[i]
+		for j := range g {
+			g[j] *= scale
 		}
-	}
+	})
 	return norm
+}
+
+// clipChunkSize is the length of the ranges ClipGradNorm sums on their own.
+const clipChunkSize = 1 << 14
+
+// sumSquares returns Σ g[i]² in float64, with four running sums (of the
+// elements ≡ 0, 1, 2, 3 mod 4) added pairwise at the end.
+func sumSquares(g []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		a, b, c, d := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < len(g); i++ {
+		a := float64(g[i])
+		s0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // Schedule gives the learning rate at a step: linear warm-up from 0 over

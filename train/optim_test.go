@@ -170,3 +170,60 @@ func TestAdamSameBitsOnAnyCoreCount(t *testing.T) {
 		}
 	}
 }
+
+// TestClipGradNormLargeGradients checks the chunked, parallel sum on
+// gradients several chunks long: the norm is the float64 norm to 1e-12
+// (relative; float64 rounding of 10^5 squares is ~1e-16 each), it has the
+// same bits on one core as on all, and the gradients come out scaled by
+// maxNorm/norm.
+func TestClipGradNormLargeGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sizes := map[string]int{"w1": 3*clipChunkSize + 17, "w2": 5, "w3": clipChunkSize}
+	names := []string{"w1", "w2", "w3"}
+	fresh := func() map[string][]float32 {
+		g := map[string][]float32{}
+		r := rand.New(rand.NewPCG(rng.Uint64(), 1))
+		for name, n := range sizes {
+			g[name] = make([]float32, n)
+			for i := range g[name] {
+				g[name][i] = float32(r.NormFloat64())
+			}
+		}
+		return g
+	}
+	g := fresh()
+	var want float64
+	for _, name := range names {
+		for _, v := range g[name] {
+			want += float64(v) * float64(v)
+		}
+	}
+	want = math.Sqrt(want)
+	orig := map[string][]float32{}
+	for name, v := range g {
+		orig[name] = append([]float32(nil), v...)
+	}
+	norm := ClipGradNorm(names, g, 1)
+	if math.Abs(norm-want) > 1e-12*want {
+		t.Fatalf("norm %.17g, want %.17g", norm, want)
+	}
+	scale := float32(1 / (norm + 1e-6))
+	for _, name := range names {
+		for i, v := range g[name] {
+			if v != orig[name][i]*scale {
+				t.Fatalf("%s[%d] = %g after clipping, want %g", name, i, v, orig[name][i]*scale)
+			}
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one := ClipGradNorm(names, orig, 0)
+	runtime.GOMAXPROCS(prev)
+	if all := ClipGradNorm(names, orig, 0); math.Float64bits(one) != math.Float64bits(all) || math.Float64bits(one) != math.Float64bits(norm) {
+		t.Fatalf("norm on one core %.17g, on %d cores %.17g (first call %.17g)", one, prev, all, norm)
+	}
+	orig["w2"][3] = float32(math.NaN())
+	before := orig["w1"][0]
+	if n := ClipGradNorm(names, orig, 1); !math.IsNaN(n) || orig["w1"][0] != before {
+		t.Fatalf("a NaN gradient gave norm %v and changed w1[0] from %v to %v", n, before, orig["w1"][0])
+	}
+}

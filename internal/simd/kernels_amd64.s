@@ -308,3 +308,77 @@ rdloop:
 
 rddone:
 	RET
+
+// func adamAVX2(w, g, m, v []float32, k *AdamStep)
+//
+// One AdamW update of len(w)&^7 elements, eight at a time, with the
+// operations of the scalar form in its order and no fused multiply-adds:
+// m = b1·m + c1·g, v = b2·v + (c2·g)·g in float32;
+// u = (stepSize·m) / (√v / sqrtBC2 + eps) in float64, rounded to float32;
+// w = w·decay − u in float32.
+TEXT ·adamAVX2(SB), NOSPLIT, $0-104
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), R8
+	MOVQ v_base+72(FP), R9
+	MOVQ k+96(FP), AX
+	SHRQ $3, CX
+	JZ   adamdone
+	VBROADCASTSS 0(AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VBROADCASTSS 16(AX), Y14
+	VBROADCASTSD 24(AX), Y7
+	VBROADCASTSD 32(AX), Y8
+	VBROADCASTSD 40(AX), Y9
+
+adamloop:
+	VMOVUPS (SI), Y0
+	// m = b1·m + c1·g into Y1.
+	VMULPS  (R8), Y10, Y1
+	VMULPS  Y0, Y11, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R8)
+	// v = b2·v + (c2·g)·g into Y3.
+	VMULPS  (R9), Y12, Y3
+	VMULPS  Y0, Y13, Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (R9)
+	// Lanes 0-3: u into X6.
+	VCVTPS2PD  X3, Y5
+	VSQRTPD    Y5, Y5
+	VDIVPD     Y8, Y5, Y5
+	VADDPD     Y9, Y5, Y5
+	VCVTPS2PD  X1, Y6
+	VMULPD     Y7, Y6, Y6
+	VDIVPD     Y5, Y6, Y6
+	VCVTPD2PSY Y6, X6
+	// Lanes 4-7: u into X15.
+	VEXTRACTF128 $1, Y3, X3
+	VEXTRACTF128 $1, Y1, X1
+	VCVTPS2PD    X3, Y5
+	VSQRTPD      Y5, Y5
+	VDIVPD       Y8, Y5, Y5
+	VADDPD       Y9, Y5, Y5
+	VCVTPS2PD    X1, Y15
+	VMULPD       Y7, Y15, Y15
+	VDIVPD       Y5, Y15, Y15
+	VCVTPD2PSY   Y15, X15
+	VINSERTF128  $1, X15, Y6, Y6
+	// w = w·decay − u.
+	VMULPS  (DI), Y14, Y2
+	VSUBPS  Y6, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    CX
+	JNZ     adamloop
+	VZEROUPPER
+
+adamdone:
+	RET

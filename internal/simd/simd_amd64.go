@@ -33,6 +33,9 @@ func geluBothAVX2(y, d, x, m []float32)
 //go:noescape
 func reluDropAVX2(y, d, z, m []float32)
 
+//go:noescape
+func adamAVX2(w, g, m, v []float32, k *AdamStep)
+
 // The SCM mechanisms' float64 kernels (mech_amd64.s) process groups of
 // four from the start and return how many elements they did.
 

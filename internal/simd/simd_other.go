@@ -16,6 +16,8 @@ func geluBothAVX2(y, d, x, m []float32) { panic("simd: no vector kernels on this
 
 func reluDropAVX2(y, d, z, m []float32) { panic("simd: no vector kernels on this platform") }
 
+func adamAVX2(w, g, m, v []float32, k *AdamStep) { panic("simd: no vector kernels on this platform") }
+
 func addSinAVX2(dst, src []float64, w float64) int        { return 0 }
 func addCosAVX2(dst, src []float64, w float64) int        { return 0 }
 func addExpClampedAVX2(dst, src []float64, w float64) int { return 0 }
