@@ -40,7 +40,8 @@ var packLinear = true
 
 // packWeights lays out every live Linear's weights in package gemm's
 // panels once (gemm.Pack, the same layout on every kernel path) and drops
-// the row-major copy, so that no call re-packs them.
+// the row-major copy, so that no call re-packs them; its bias and
+// activation become the product's epilogue.
 func (x *ir) packWeights() {
 	if !packLinear {
 		return
@@ -48,6 +49,7 @@ func (x *ir) packWeights() {
 	for _, n := range x.nodes {
 		if l, ok := n.k.(*linearKernel); ok && !n.dead && l.w != nil {
 			l.packed, l.w = gemm.Pack(l.w, l.k, l.nout), nil
+			l.epi = l.epilogue()
 		}
 	}
 }

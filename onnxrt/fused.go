@@ -48,14 +48,39 @@ const actNone unaryOp = 255
 
 // linearKernel is y = act(x·W + b) over the last axis of x, for a 2-D
 // initializer W [K, Nout] and an optional 1-D initializer b [Nout]: one
-// GEMM over the flattened [rows, K] view of x, then bias and activation in
-// one pass.
+// GEMM over the flattened [rows, K] view of x, with bias and activation
+// applied to each block of it while it is in cache (packed weights) or in
+// one pass after it.
 type linearKernel struct {
 	w       []float32 // k×nout, row-major; nil once packed
 	packed  []float32 // gemm.Pack(w); nil when w is kept
 	k, nout int
-	b       []float32 // nil: no bias
-	act     unaryOp   // actNone, opRelu or opGelu
+	b       []float32     // nil: no bias
+	act     unaryOp       // actNone, opRelu or opGelu
+	epi     gemm.Epilogue // bias and activation with packed weights; nil: none
+}
+
+// epilogue returns the bias and activation as a gemm.Epilogue, applied to
+// each block of the product as soon as it is done (nil when there are
+// neither).
+func (l *linearKernel) epilogue() gemm.Epilogue {
+	switch {
+	case l.b != nil:
+		return func(part []float32, ldc, rows, j0, width int) {
+			b := l.b[j0 : j0+width]
+			for r := range rows {
+				biasAct(l.act, part[r*ldc:r*ldc+width], b)
+			}
+		}
+	case l.act != actNone:
+		return func(part []float32, ldc, rows, _, width int) {
+			for r := range rows {
+				row := part[r*ldc : r*ldc+width]
+				applyUnary(l.act, row, row)
+			}
+		}
+	}
+	return nil
 }
 
 func (l *linearKernel) run(s *state, n *node) error {
@@ -72,10 +97,12 @@ func (l *linearKernel) run(s *state, n *node) error {
 	shape[r-1] = l.nout
 	out := s.setFloat(n.out[0], shape[:r]...)
 	rows := len(x.f) / max(l.k, 1)
+	if l.packed != nil {
+		gemm.MulPackedEpilogue(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout, l.epi)
+		return nil
+	}
 	if l.k == 0 {
 		clear(out.f)
-	} else if l.packed != nil {
-		gemm.MulPacked(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout)
 	} else {
 		gemmMul(false, false, rows, l.nout, l.k, 1, x.f, l.k, l.w, l.nout, 0, out.f, l.nout)
 	}
@@ -161,6 +188,9 @@ func (l *layerNormKernel) run(s *state, n *node) error {
 				row[i] = v + yr[i]
 			}
 			src = row
+		}
+		if simd.LayerNorm(out.f[o:o+d], src, l.w, l.b, l.eps) {
+			continue
 		}
 		mean := float32(sum4(src) / float64(d))
 		// Four accumulators break the add-latency chain.

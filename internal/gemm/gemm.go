@@ -106,7 +106,13 @@ type operandB struct {
 	trans  bool
 	ldb    int
 	alpha  float32
+	epi    Epilogue // nil: none
 }
+
+// Epilogue finishes a part of c that a product has just completed, while
+// it is still in cache: rows×width elements from column j0, row r at
+// part[r·ldc:]. MulPackedEpilogue calls it once for every element of c.
+type Epilogue func(part []float32, ldc, rows, j0, width int)
 
 // Mul computes c = alpha·op(a)·op(b) + beta·c on row-major matrices, op(a)
 // m×k and op(b) k×n (op(x) = xᵀ when its trans flag is set; lda, ldb, ldc
@@ -176,6 +182,14 @@ func mulOpenBLAS(workers int, transA, transB bool, m, n, k int, alpha float32, a
 // matrix w, packed = Pack(w, k, n), on the calling goroutine. It panics if
 // a slice is too short for its shape.
 func MulPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int) {
+	MulPackedEpilogue(m, n, k, a, lda, packed, c, ldc, nil)
+}
+
+// MulPackedEpilogue is MulPacked followed by epi on every element of c,
+// applied a block of up to 480 rows and 256 columns at a time as soon as
+// it is final (a bias and activation then cost no pass of their own
+// over c). A nil epi does nothing.
+func MulPackedEpilogue(m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int, epi Epilogue) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: MulPacked: negative dimension in %d×%d×%d", m, n, k))
 	}
@@ -187,13 +201,16 @@ func MulPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32,
 	}
 	if k == 0 {
 		scaleRows(m, n, 0, c, ldc)
+		if epi != nil {
+			epi(c, ldc, m, 0, n)
+		}
 		return
 	}
 	path := Current()
 	if path == OpenBLAS {
 		path = Best() // the packed layout is causeway's own
 	}
-	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed}, c, ldc, false)
+	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed, epi: epi}, c, ldc, false)
 }
 
 func checkShape(op string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -367,6 +384,10 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						}
 						r0 += live
 					}
+				}
+				if ob.epi != nil && k0+kb == k {
+					j0, j1 := g0*PanelWidth, min(g1*PanelWidth, n)
+					ob.epi(c[ib*ldc+j0:], ldc, rows, j0, j1-j0)
 				}
 			}
 		}

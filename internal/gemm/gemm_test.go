@@ -186,6 +186,57 @@ func TestMulPacked(t *testing.T) {
 	}
 }
 
+// TestMulPackedEpilogue checks that the epilogue sees every element of c
+// exactly once, only after its value is final (the bits of MulPacked), and
+// never a column or row outside c, on every shape class (k over several
+// kBlock passes, m over several mBlock blocks, partial panels).
+func TestMulPackedEpilogue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	extra := []struct{ m, n, k int }{{481, 300, 600}, {1000, 17, 260}}
+	for _, p := range Paths() {
+		if p == OpenBLAS {
+			continue
+		}
+		withPath(t, p)
+		for _, sh := range append(slices.Clone(shapes), extra...) {
+			a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
+			w = w[:sh.k*sh.n]
+			want := slices.Clone(c)
+			MulPacked(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), want, ldc)
+			got := slices.Clone(c)
+			seen := make([]int, len(c))
+			MulPackedEpilogue(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), got, ldc, func(part []float32, ld, rows, j0, width int) {
+				if ld != ldc || j0 < 0 || width < 1 || j0+width > sh.n || rows < 1 {
+					t.Fatalf("%s %v: epilogue over rows %d, columns %d+%d, ldc %d", p, sh, rows, j0, width, ld)
+				}
+				base := len(got) - len(part) // part starts at row i0, column j0
+				i0 := (base - j0) / ldc
+				if i0*ldc+j0 != base || i0+rows > sh.m {
+					t.Fatalf("%s %v: epilogue part at offset %d (rows %d, column %d)", p, sh, base, rows, j0)
+				}
+				for r := range rows {
+					for j := range width {
+						e := base + r*ldc + j
+						if math.Float32bits(part[r*ldc+j]) != math.Float32bits(want[e]) {
+							t.Fatalf("%s %v: epilogue saw c[%d][%d] = %v before it was final (%v)", p, sh, i0+r, j0+j, part[r*ldc+j], want[e])
+						}
+						seen[e]++
+						part[r*ldc+j] = -part[r*ldc+j]
+					}
+				}
+			})
+			for i := range sh.m {
+				for j := range sh.n {
+					e := i*ldc + j
+					if seen[e] != 1 || got[e] != -want[e] {
+						t.Fatalf("%s %v: c[%d][%d] seen %d times, %v after the epilogue (want %v)", p, sh, i, j, seen[e], got[e], -want[e])
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestPlanRows(t *testing.T) {
 	for _, tc := range []struct {
 		rows int

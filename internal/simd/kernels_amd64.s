@@ -382,3 +382,96 @@ adamloop:
 
 adamdone:
 	RET
+
+// HSUMPD leaves the sum of the float64 lanes of Y0 and Y1 in X0:
+// ((Y0+Y1) lanes 0+2) + (lanes 1+3).
+#define HSUMPD \
+	VADDPD       Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPD       X1, X0, X0 \
+	VPERMILPD    $1, X0, X1 \
+	VADDSD       X1, X0, X0
+
+// func layerNormAVX2(dst, src, w, b []float32, eps, fd float64)
+//
+// One row of LayerNorm, len(src) a multiple of 8 and fd = len(src):
+// mean = float32(Σx / fd) and var = float32(Σ(x − mean)² / fd) with the
+// sums in float64 (eight lanes), inv = 1 / float32(√(var + eps)), and
+// dst = (x − mean)·inv·w + b in float32 without fused multiply-adds.
+TEXT ·layerNormAVX2(SB), NOSPLIT, $0-112
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   src_base+24(FP), SI
+	MOVQ   src_len+32(FP), CX
+	MOVQ   w_base+48(FP), R8
+	MOVQ   b_base+72(FP), R9
+	SHRQ   $3, CX
+	JZ     lndone
+	VMOVSD fd+104(FP), X4
+
+	// Pass 1: Σx.
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ   SI, AX
+	MOVQ   CX, BX
+
+lnsum:
+	VCVTPS2PD (AX), Y2
+	VCVTPS2PD 16(AX), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      $32, AX
+	DECQ      BX
+	JNZ       lnsum
+	HSUMPD
+	VDIVSD       X4, X0, X0
+	VCVTSD2SS    X0, X0, X5
+	VBROADCASTSS X5, Y5
+
+	// Pass 2: Σ(x − mean)².
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ   SI, AX
+	MOVQ   CX, BX
+
+lnvar:
+	VMOVUPS      (AX), Y2
+	VSUBPS       Y5, Y2, Y2
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $1, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VMULPD       Y3, Y3, Y3
+	VMULPD       Y2, Y2, Y2
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y2, Y1, Y1
+	ADDQ         $32, AX
+	DECQ         BX
+	JNZ          lnvar
+	HSUMPD
+	VDIVSD       X4, X0, X0
+	VCVTSD2SS    X0, X0, X0
+	VCVTSS2SD    X0, X0, X0
+	VADDSD       eps+96(FP), X0, X0
+	VSQRTSD      X0, X0, X0
+	VCVTSD2SS    X0, X0, X0
+	VMOVSS       one<>(SB), X6
+	VDIVSS       X0, X6, X6
+	VBROADCASTSS X6, Y6
+
+	// Pass 3: dst = (x − mean)·inv·w + b.
+lnout:
+	VMOVUPS (SI), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMULPS  Y6, Y2, Y2
+	VMULPS  (R8), Y2, Y2
+	VADDPS  (R9), Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    CX
+	JNZ     lnout
+	VZEROUPPER
+
+lndone:
+	RET

@@ -152,3 +152,18 @@ func SoftmaxRows(s []float32, n int) {
 		}
 	}
 }
+
+// LayerNorm writes one row of layer normalisation, dst = (x − mean)·inv·w
+// + b with mean = float32(Σx/d), var = float32(Σ(x − mean)²/d) (both sums
+// in float64, the biased variance) and inv = 1/float32(√(var + eps)), for
+// a row x = src of d = len(src) values, d a multiple of 8; dst, w and b
+// must be at least as long. It reports false, writing nothing, when d is
+// not a positive multiple of 8 or the CPU has no vector kernels.
+func LayerNorm(dst, src, w, b []float32, eps float64) bool {
+	d := len(src)
+	if !Enabled() || d == 0 || d%8 != 0 {
+		return false
+	}
+	layerNormAVX2(dst[:d], src, w[:d], b[:d], eps, float64(d))
+	return true
+}

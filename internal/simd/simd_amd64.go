@@ -34,6 +34,9 @@ func geluBothAVX2(y, d, x, m []float32)
 func reluDropAVX2(y, d, z, m []float32)
 
 //go:noescape
+func layerNormAVX2(dst, src, w, b []float32, eps, fd float64)
+
+//go:noescape
 func adamAVX2(w, g, m, v []float32, k *AdamStep)
 
 // The SCM mechanisms' float64 kernels (mech_amd64.s) process groups of
