@@ -9,8 +9,10 @@
 // AVX-512, 6 or 4 with AVX2, 4 in pure Go), reading h rows of op(a) in
 // place, while the panel's block stays in L1. Constant weights (the
 // executor's Linear layers) are packed once, with Pack, and multiplied
-// with MulPacked. MulParallel splits a large product by groups of panels,
-// so that no worker packs what another one does.
+// with MulPacked (MulPackedEpilogue also applies a bias and activation to
+// each block as soon as it is final). MulParallel splits a large product
+// by groups of panels, so that no worker packs what another one does, and
+// runs the groups on package parallel's workers.
 //
 // # Kernel paths
 //

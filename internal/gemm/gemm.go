@@ -71,7 +71,20 @@ func packBRange(dst []float32, trans bool, k0, kb, p0, p1, n int, alpha float32,
 			if width < PanelWidth {
 				clear(panel)
 			}
-			for j := range width {
+			// Four rows of b at a time, so that each step writes four
+			// adjacent values of one panel row.
+			j := 0
+			for ; j+4 <= width; j += 4 {
+				r0 := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
+				r1 := b[(j0+j+1)*ldb+k0:][:len(r0)]
+				r2 := b[(j0+j+2)*ldb+k0:][:len(r0)]
+				r3 := b[(j0+j+3)*ldb+k0:][:len(r0)]
+				for q, v := range r0 {
+					d := panel[q*PanelWidth+j:][:4]
+					d[0], d[1], d[2], d[3] = alpha*v, alpha*r1[q], alpha*r2[q], alpha*r3[q]
+				}
+			}
+			for ; j < width; j++ {
 				src := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
 				col := panel[j:]
 				if alpha == 1 {
