@@ -349,6 +349,13 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 					var bp []float32
 					if ob.packed != nil {
 						bp = ob.packed[(p*k+k0)*PanelWidth : (p*k+k0+kb)*PanelWidth]
+						if k > kBlock && p+1 < p1 && ib == i0 {
+							// The next panel's block is k·16 floats further
+							// on, past the hardware prefetchers' reach:
+							// weights that do not stay in cache (the
+							// executor at one graph) stream ahead of use.
+							prefetchL2(&ob.packed[((p+1)*k+k0)*PanelWidth], kb*PanelWidth/16)
+						}
 					} else {
 						bp = bb[(p-g0)*kb*PanelWidth : (p-g0+1)*kb*PanelWidth]
 					}

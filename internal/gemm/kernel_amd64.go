@@ -115,3 +115,9 @@ func copyRows16(dst, src []float32, n, ld int) bool {
 	copyRows16AVX2(&dst[0], &src[0], n, ld)
 	return true
 }
+
+// prefetchL2 asks for lines cache lines from p on into L2 (PREFETCHT1,
+// prefetch_amd64.s), without waiting for them.
+//
+//go:noescape
+func prefetchL2(p *float32, lines int)

@@ -17,3 +17,6 @@ func peakLoop(p Path, n int) float64 { return 0 }
 
 // copyRows16 reports false: no vector copy on this platform.
 func copyRows16(dst, src []float32, n, ld int) bool { return false }
+
+// prefetchL2 does nothing on this platform.
+func prefetchL2(p *float32, lines int) {}
