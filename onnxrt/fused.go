@@ -65,6 +65,18 @@ type linearKernel struct {
 // neither).
 func (l *linearKernel) epilogue() gemm.Epilogue {
 	switch {
+	case l.b != nil && l.act != opGelu:
+		// Bias (and ReLU) over the whole block in one vector call; the
+		// columns past the last multiple of 8, row by row.
+		relu := l.act == opRelu
+		return func(part []float32, ldc, rows, j0, width int) {
+			b := l.b[j0 : j0+width]
+			if done := simd.BiasRows(part, ldc, rows, b, relu); done < width {
+				for r := range rows {
+					biasAct(l.act, part[r*ldc+done:r*ldc+width], b[done:])
+				}
+			}
+		}
 	case l.b != nil:
 		return func(part []float32, ldc, rows, j0, width int) {
 			b := l.b[j0 : j0+width]

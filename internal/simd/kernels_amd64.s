@@ -475,3 +475,57 @@ lnout:
 
 lndone:
 	RET
+
+// func biasRowsAVX2(c []float32, ldc, rows int, bias []float32, relu int)
+//
+// For each of rows rows of c (ldc apart), the first len(bias)&^7 values
+// get c + bias, then max(·, 0) when relu ≠ 0 (NaN stays NaN).
+TEXT ·biasRowsAVX2(SB), NOSPLIT, $0-72
+	MOVQ   c_base+0(FP), DI
+	MOVQ   ldc+24(FP), R8
+	SHLQ   $2, R8
+	MOVQ   rows+32(FP), DX
+	MOVQ   bias_base+40(FP), SI
+	MOVQ   bias_len+48(FP), CX
+	MOVQ   relu+64(FP), BX
+	SHRQ   $3, CX
+	JZ     brsdone
+	TESTQ  DX, DX
+	JZ     brsdone
+	VXORPS Y7, Y7, Y7
+
+brsrow:
+	MOVQ  DI, AX
+	MOVQ  SI, R9
+	MOVQ  CX, R10
+	TESTQ BX, BX
+	JZ    brsadd
+
+brsrelu:
+	VMOVUPS (AX), Y0
+	VADDPS  (R9), Y0, Y0
+	VMAXPS  Y0, Y7, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	ADDQ    $32, R9
+	DECQ    R10
+	JNZ     brsrelu
+	JMP     brsnext
+
+brsadd:
+	VMOVUPS (AX), Y0
+	VADDPS  (R9), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	ADDQ    $32, R9
+	DECQ    R10
+	JNZ     brsadd
+
+brsnext:
+	ADDQ R8, DI
+	DECQ DX
+	JNZ  brsrow
+	VZEROUPPER
+
+brsdone:
+	RET

@@ -83,6 +83,29 @@ func BiasReLU(dst, bias []float32) int {
 	return len(dst) &^ 7
 }
 
+// BiasRows adds bias to each of rows rows of a matrix (row r at c[r·ldc:],
+// len(bias) columns) and, when relu is set, replaces every value v by
+// max(v, 0) (NaN stays NaN): one call for a block of a Linear layer's
+// output, as BiasReLU row by row gives. It does the first len(bias)&^7
+// columns of every row and returns that count (0 without vector support);
+// the caller finishes the rest. c must hold (rows−1)·ldc + len(bias)
+// values, and ldc ≥ len(bias).
+func BiasRows(c []float32, ldc, rows int, bias []float32, relu bool) int {
+	n := len(bias) &^ 7
+	if !Enabled() || n == 0 || rows <= 0 {
+		return 0
+	}
+	if ldc < len(bias) || len(c) < (rows-1)*ldc+len(bias) {
+		panic("simd: BiasRows: matrix too short for its rows and stride")
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	biasRowsAVX2(c, ldc, rows, bias[:n], r)
+	return n
+}
+
 // Exp writes exp(x[i]) into dst[i] (Exp32's algorithm, eight at a time);
 // x must be at least as long as dst.
 func Exp(dst, x []float32) int {

@@ -34,6 +34,9 @@ func geluBothAVX2(y, d, x, m []float32)
 func reluDropAVX2(y, d, z, m []float32)
 
 //go:noescape
+func biasRowsAVX2(c []float32, ldc, rows int, bias []float32, relu int)
+
+//go:noescape
 func layerNormAVX2(dst, src, w, b []float32, eps, fd float64)
 
 //go:noescape

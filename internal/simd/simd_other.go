@@ -16,6 +16,10 @@ func geluBothAVX2(y, d, x, m []float32) { panic("simd: no vector kernels on this
 
 func reluDropAVX2(y, d, z, m []float32) { panic("simd: no vector kernels on this platform") }
 
+func biasRowsAVX2(c []float32, ldc, rows int, bias []float32, relu int) {
+	panic("simd: no vector kernels on this platform")
+}
+
 func layerNormAVX2(dst, src, w, b []float32, eps, fd float64) {
 	panic("simd: no vector kernels on this platform")
 }
