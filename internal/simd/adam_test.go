@@ -33,9 +33,6 @@ func TestAdamSameBitsAsScalar(t *testing.T) {
 		}
 		return float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(12)-8)))
 	}
-	same := func(a, b float32) bool {
-		return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-	}
 	for _, s := range steps {
 		k := &AdamStep{B1: float32(s.b1), C1: float32(1 - s.b1), B2: float32(s.b2), C2: float32(1 - s.b2),
 			Decay:    float32(1 - s.lr*s.decay),
@@ -51,7 +48,7 @@ func TestAdamSameBitsAsScalar(t *testing.T) {
 			Adam(w, g, m, v, k)
 			adamScalar(w2, g, m2, v2, k)
 			for i := range n {
-				if !same(w[i], w2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]) {
+				if !sameBits(w[i], w2[i]) || !sameBits(m[i], m2[i]) || !sameBits(v[i], v2[i]) {
 					t.Fatalf("%s, n=%d, element %d (g=%g): vector w,m,v = %g,%g,%g, scalar %g,%g,%g",
 						s.name, n, i, g[i], w[i], m[i], v[i], w2[i], m2[i], v2[i])
 				}
@@ -67,4 +64,10 @@ func TestAdamRejectsMismatchedLengths(t *testing.T) {
 		}
 	}()
 	Adam(make([]float32, 8), make([]float32, 7), make([]float32, 8), make([]float32, 8), &AdamStep{})
+}
+
+// sameBits reports whether a and b are the same float32 bits, or both NaN
+// (whose payload the scalar and vector forms may propagate differently).
+func sameBits(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // TestBiasRows compares the block kernel with BiasReLU row by row (or a
-// float32 add), bit for bit, for row lengths with and without a tail, strides wider than
-// the rows, NaN and ±Inf, with and without ReLU; values past each row's
-// columns must stay untouched.
+// float32 add), bit for bit, for row lengths with and without a tail,
+// strides wider than the rows, NaN and ±Inf, with and without ReLU;
+// values past each row's columns must stay untouched.
 func TestBiasRows(t *testing.T) {
 	if !Enabled() {
 		t.Skip("no vector kernels on this CPU")
@@ -49,7 +49,7 @@ func TestBiasRows(t *testing.T) {
 					}
 				}
 				for i := range c {
-					if math.Float32bits(c[i]) != math.Float32bits(want[i]) && !(c[i] != c[i] && want[i] != want[i]) {
+					if !sameBits(c[i], want[i]) {
 						t.Fatalf("c[%d] = %v, want %v", i, c[i], want[i])
 					}
 				}
