@@ -158,7 +158,7 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	fmt.Fprintf(w, "%sloop:\n", l)
 	step(0)
 	step(1)
-	fmt.Fprintln(w, "\tPREFETCHT0 1024(DI)")
+	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)")
 	advance(2)
 	fmt.Fprintln(w, "\tDECQ CX")
 	fmt.Fprintf(w, "\tJNZ %sloop\n", l)
