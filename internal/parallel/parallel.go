@@ -144,22 +144,27 @@ func (p *pool) run(j *job) {
 }
 
 // loop is worker index's life: wait for a loop, help if it wants this
-// many helpers, repeat.
+// many helpers, repeat. A worker the last loop did not want (the pool
+// grew for a wider loop earlier) parks at once instead of polling, so it
+// does not hold a core that the loop's helpers need.
 func (p *pool) loop(w *worker, index int) {
 	var seen uint64
+	spin := true
 	for {
-		seen = p.await(w, seen)
-		if j := p.current.Load(); index < j.helpers {
+		seen = p.await(w, seen, spin)
+		j := p.current.Load()
+		spin = index < j.helpers
+		if spin {
 			j.work()
 		}
 	}
 }
 
 // await returns the sequence number of a loop newer than seen: polling
-// for spinFor, then asleep until a Run wakes the worker.
-func (p *pool) await(w *worker, seen uint64) uint64 {
+// for spinFor when spin is set, then asleep until a Run wakes the worker.
+func (p *pool) await(w *worker, seen uint64, spin bool) uint64 {
 	start := time.Now()
-	for n := 1; ; n++ {
+	for n := 1; spin; n++ {
 		if s := p.seq.Load(); s != seen {
 			return s
 		}
