@@ -108,7 +108,7 @@ func (l *linearKernel) run(s *state, n *node) error {
 	copy(shape[:], x.shape)
 	shape[r-1] = l.nout
 	out := s.setFloat(n.out[0], shape[:r]...)
-	rows := len(x.f) / max(l.k, 1)
+	rows := len(out.f) / max(l.nout, 1) // from the output: x has no values when K = 0
 	if l.packed != nil {
 		gemm.MulPackedEpilogue(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout, l.epi)
 		return nil

@@ -104,7 +104,12 @@ type adamChunk struct{ w, g, m, v []float32 }
 // has the same bits whatever the number of cores.
 func ClipGradNorm(names []string, grads map[string][]float32, maxNorm float64) float64 {
 	var chunks [][]float32
+	seen := make(map[string]bool, len(names))
 	for _, name := range names {
+		if seen[name] {
+			continue // a name listed twice is one gradient, counted and scaled once
+		}
+		seen[name] = true
 		g := grads[name]
 		for lo := 0; lo < len(g); lo += clipChunkSize {
 			chunks = append(chunks, g[lo:min(lo+clipChunkSize, len(g))])

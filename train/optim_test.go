@@ -227,3 +227,15 @@ func TestClipGradNormLargeGradients(t *testing.T) {
 		t.Fatalf("a NaN gradient gave norm %v and changed w1[0] from %v to %v", n, before, orig["w1"][0])
 	}
 }
+
+// TestClipGradNormNameTwice: a name listed twice is one gradient, measured
+// and scaled once.
+func TestClipGradNormNameTwice(t *testing.T) {
+	g := map[string][]float32{"a": {3, 4}}
+	if norm := ClipGradNorm([]string{"a", "a"}, g, 1); math.Abs(norm-5) > 1e-12 {
+		t.Fatalf("norm %v, want 5", norm)
+	}
+	if after := math.Hypot(float64(g["a"][0]), float64(g["a"][1])); math.Abs(after-1) > 1e-5 {
+		t.Fatalf("norm after clipping %v, want 1 (scaled once)", after)
+	}
+}

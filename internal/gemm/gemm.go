@@ -169,7 +169,7 @@ func mulOpenBLAS(workers int, transA, transB bool, m, n, k int, alpha float32, a
 		return
 	}
 	if m >= n {
-		chunk := (m/workers + 15) &^ 15
+		chunk := max((m/workers+15)&^15, 16)
 		parallel.Run(workers, (m+chunk-1)/chunk, func(t int) {
 			lo, hi := t*chunk, min((t+1)*chunk, m)
 			off := lo * lda
@@ -180,7 +180,7 @@ func mulOpenBLAS(workers int, transA, transB bool, m, n, k int, alpha float32, a
 		})
 		return
 	}
-	chunk := (n/workers + 15) &^ 15
+	chunk := max((n/workers+15)&^15, 16)
 	parallel.Run(workers, (n+chunk-1)/chunk, func(t int) {
 		lo, hi := t*chunk, min((t+1)*chunk, n)
 		off := lo

@@ -118,6 +118,28 @@ func TestMulMatchesGonum(t *testing.T) {
 	}
 }
 
+// TestMulParallelThin: products large enough to be split (2·m·n·k over
+// parallelFlops) but with fewer rows and columns than workers, on every
+// path (OpenBLAS's split divided by a zero chunk here once).
+func TestMulParallelThin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, p := range Paths() {
+		withPath(t, p)
+		for _, sh := range []struct{ m, n, k, workers int }{{1, 1, 1 << 21, 2}, {2, 1, 1 << 20, 3}, {1, 2, 1 << 20, 3}} {
+			a, b := randSlice(rng, sh.m*sh.k), randSlice(rng, sh.k*sh.n)
+			want, got := make([]float32, sh.m*sh.n), make([]float32, sh.m*sh.n)
+			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, sh.m, sh.n, sh.k, 1, a, sh.k, b, sh.n, 0, want, sh.n)
+			MulParallel(sh.workers, false, false, sh.m, sh.n, sh.k, 1, a, sh.k, b, sh.n, 0, got, sh.n)
+			for i := range want {
+				// k+2 roundings of half an ulp of a sum of |products| ≤ k·(a few).
+				if tol := float64(sh.k+2) * 6e-8 * 4 * math.Sqrt(float64(sh.k)); math.Abs(float64(got[i]-want[i])) > tol {
+					t.Fatalf("%s %v: c[%d] = %v, gonum %v", p, sh, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestSameBitsEverywhere checks the determinism promise: the assembly
 // paths, any number of workers, and a row computed alone give the same
 // bits (the Go path too where Go fuses multiply-adds; not on amd64 v1).

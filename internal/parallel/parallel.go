@@ -36,9 +36,13 @@ const maxWorkers = 255
 // Run calls task(i) once for every i in [0, tasks) on up to workers
 // goroutines (the caller's and workers−1 others) and returns when every
 // call has returned. With workers ≤ 1 or a single task it runs them in
-// order on the calling goroutine. If a task panics, the other tasks still
-// run and Run then panics on the calling goroutine with the first value.
-func Run(workers, tasks int, task func(i int)) {
+// order on the calling goroutine, where a panic goes up as it is. With more,
+// if a task panics the other tasks still run and Run then panics on the
+// calling goroutine with the first value (the task's stack is not kept).
+func Run(workers, tasks int, task func(i int)) { shared.loopOf(workers, tasks, task) }
+
+// loopOf is Run on pool p.
+func (p *pool) loopOf(workers, tasks int, task func(i int)) {
 	if tasks <= 0 {
 		return
 	}
@@ -50,9 +54,11 @@ func Run(workers, tasks int, task func(i int)) {
 		return
 	}
 	j := &job{task: task, tasks: int64(tasks), helpers: workers - 1}
-	if shared.busy.TryLock() {
-		shared.run(j)
-		shared.busy.Unlock()
+	if p.busy.TryLock() {
+		func() {
+			defer p.busy.Unlock() // also if a task calls runtime.Goexit
+			p.run(j)
+		}()
 	} else {
 		// The pool is taken (another loop, or this is one of its tasks):
 		// goroutines of our own.
@@ -141,6 +147,9 @@ func (p *pool) run(j *job) {
 			runtime.Gosched() // a helper was descheduled mid-task
 		}
 	}
+	// Every task has returned and no claim can succeed any more: the
+	// closure (and what it holds) need not live until the next loop.
+	j.task = nil
 }
 
 // loop is worker index's life: wait for a loop, help if it wants this

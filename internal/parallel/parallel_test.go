@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -138,5 +139,27 @@ func BenchmarkRun(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunAfterGoexit: a task that ends its goroutine with runtime.Goexit
+// (t.Fatal in a test does) must not leave the pool locked. On a pool of
+// its own, since the helper that runs such a task is gone for good.
+func TestRunAfterGoexit(t *testing.T) {
+	var p pool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.loopOf(2, 2, func(int) { runtime.Goexit() })
+	}()
+	<-done
+	if !p.busy.TryLock() {
+		t.Fatal("the pool is still taken after a task's Goexit")
+	}
+	p.busy.Unlock()
+	var n atomic.Int32
+	p.loopOf(2, 8, func(int) { n.Add(1) })
+	if n.Load() != 8 {
+		t.Fatalf("after a Goexit: %d of 8 tasks ran", n.Load())
 	}
 }

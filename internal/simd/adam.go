@@ -21,8 +21,9 @@ type AdamStep struct {
 //
 // with the quotient in float64. The vector kernel does eight elements at
 // a time with the same operations in the same order (no fused
-// multiply-adds; IEEE square root and division), so every element has
-// the scalar loop's bits on every CPU.
+// multiply-adds; IEEE square root and division), and the scalar loop
+// rounds every product on its own, so every element has the same bits on
+// every CPU and architecture.
 func Adam(w, g, m, v []float32, k *AdamStep) {
 	if len(g) != len(w) || len(m) != len(w) || len(v) != len(w) {
 		panic("simd: Adam: slices of different lengths")
@@ -39,10 +40,13 @@ func Adam(w, g, m, v []float32, k *AdamStep) {
 // bits).
 func adamScalar(w, g, m, v []float32, k *AdamStep) {
 	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
+	// The explicit conversions round every product on its own, so that no
+	// compiler fuses a·b+c here (Go does on arm64 and with GOAMD64=v3):
+	// the same bits on every architecture.
 	for i, gi := range g {
-		m[i] = k.B1*m[i] + k.C1*gi
-		v[i] = k.B2*v[i] + k.C2*gi*gi
+		m[i] = float32(k.B1*m[i]) + float32(k.C1*gi)
+		v[i] = float32(k.B2*v[i]) + float32(k.C2*gi*gi)
 		denom := math.Sqrt(float64(v[i]))/k.SqrtBC2 + k.Eps
-		w[i] = w[i]*k.Decay - float32(k.StepSize*float64(m[i])/denom)
+		w[i] = float32(w[i]*k.Decay) - float32(k.StepSize*float64(m[i])/denom)
 	}
 }

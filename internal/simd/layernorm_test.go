@@ -31,7 +31,7 @@ func layerNormLanes(dst, src, w, b []float32, eps float64) {
 	sd := float32(math.Sqrt(float64(float32(hsum(&acc)/float64(d))) + eps))
 	inv := 1 / sd
 	for i, v := range src {
-		dst[i] = (v-mean)*inv*w[i] + b[i]
+		dst[i] = float32((v-mean)*inv*w[i]) + b[i] // no fused multiply-add
 	}
 }
 

@@ -39,9 +39,11 @@ func AddTanh(dst, src []float64, w float64) int {
 }
 
 // mechanism runs kernel k on dst and src[:len(dst)] where the CPU has the
-// vector kernels and dst holds a group of four.
+// vector kernels and dst holds a group of four. In a build where Go fuses
+// a·b+c in the scalar forms (GOAMD64=v3 and up) the kernels, which do
+// not, would give other bits than the scalar forms, so they are not used.
 func mechanism(k func(dst, src []float64, w float64) int, dst, src []float64, w float64) int {
-	if !Enabled() || len(dst) < 4 {
+	if !Enabled() || scalarFuses || len(dst) < 4 {
 		return 0
 	}
 	return k(dst, src[:len(dst)], w)
