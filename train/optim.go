@@ -68,20 +68,11 @@ func (a *Adam) Update(names []string, params, grads map[string][]float32, lr flo
 	}
 	// Nothing is changed until every parameter is checked. Every element is
 	// updated on its own, so splitting the work over the cores gives the
-	// same bits as one loop.
+	// same bits as one loop (which is what parallel.Run does on one core).
 	a.Step = step
-	workers := min(runtime.GOMAXPROCS(0), len(chunks))
-	if workers <= 1 {
-		for _, c := range chunks {
-			simd.Adam(c.w, c.g, c.m, c.v, k)
-		}
-		return nil
-	}
-	parallel.Run(workers, workers, func(id int) {
-		for i := id; i < len(chunks); i += workers {
-			c := chunks[i]
-			simd.Adam(c.w, c.g, c.m, c.v, k)
-		}
+	parallel.Run(runtime.GOMAXPROCS(0), len(chunks), func(i int) {
+		c := chunks[i]
+		simd.Adam(c.w, c.g, c.m, c.v, k)
 	})
 	return nil
 }
