@@ -176,29 +176,6 @@ rloop:
 rdone:
 	RET
 
-// func biasReLUAVX2(dst, bias []float32)
-TEXT ·biasReLUAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst_base+0(FP), DI
-	MOVQ   dst_len+8(FP), CX
-	MOVQ   bias_base+24(FP), SI
-	SHRQ   $3, CX
-	JZ     brdone
-	VXORPS Y7, Y7, Y7
-
-brloop:
-	VMOVUPS (DI), Y0
-	VADDPS  (SI), Y0, Y0
-	VMAXPS  Y0, Y7, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     brloop
-	VZEROUPPER
-
-brdone:
-	RET
-
 // func expAVX2(dst, x []float32)
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI

@@ -74,19 +74,15 @@ func ReLU(dst, x []float32) int {
 }
 
 // BiasReLU replaces dst[i] by max(dst[i] + bias[i], 0); bias must be at
-// least as long as dst.
+// least as long as dst. It is BiasRows on one row.
 func BiasReLU(dst, bias []float32) int {
-	if !Enabled() || len(dst) < 8 {
-		return 0
-	}
-	biasReLUAVX2(dst, bias[:len(dst)])
-	return len(dst) &^ 7
+	return BiasRows(dst, len(dst), 1, bias[:len(dst)], true)
 }
 
 // BiasRows adds bias to each of rows rows of a matrix (row r at c[r·ldc:],
 // len(bias) columns) and, when relu is set, replaces every value v by
-// max(v, 0) (NaN stays NaN): one call for a block of a Linear layer's
-// output, as BiasReLU row by row gives. It does the first len(bias)&^7
+// max(v, 0) (NaN stays NaN, and so does a zero's sign): one call for a
+// block of a Linear layer's output. It does the first len(bias)&^7
 // columns of every row and returns that count (0 without vector support);
 // the caller finishes the rest. c must hold (rows−1)·ldc + len(bias)
 // values, and ldc ≥ len(bias).

@@ -22,9 +22,6 @@ func biasGELUAVX2(dst, bias []float32)
 func reluAVX2(dst, x []float32)
 
 //go:noescape
-func biasReLUAVX2(dst, bias []float32)
-
-//go:noescape
 func expAVX2(dst, x []float32)
 
 //go:noescape

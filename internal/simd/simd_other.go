@@ -8,7 +8,6 @@ func Enabled() bool { return false }
 func geluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
 func biasGELUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
 func reluAVX2(dst, x []float32)        { panic("simd: no vector kernels on this platform") }
-func biasReLUAVX2(dst, bias []float32) { panic("simd: no vector kernels on this platform") }
 
 func expAVX2(dst, x []float32) { panic("simd: no vector kernels on this platform") }
 
