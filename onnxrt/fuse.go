@@ -35,21 +35,21 @@ func (x *ir) fuse() {
 	x.packWeights()
 }
 
-// packLinear turns packWeights on; benchmarks turn it off to compare.
+// packLinear turns packWeights's packing on; benchmarks turn it off to
+// compare.
 var packLinear = true
 
-// packWeights lays out every live Linear's weights in package gemm's
-// panels once (gemm.Pack, the same layout on every kernel path) and drops
-// the row-major copy, so that no call re-packs them; its bias and
-// activation become the product's epilogue.
+// packWeights makes every live Linear's bias and activation its product's
+// epilogue, and lays out its weights in package gemm's panels once
+// (gemm.Pack, the same layout on every kernel path), dropping the
+// row-major copy, so that no call re-packs them.
 func (x *ir) packWeights() {
-	if !packLinear {
-		return
-	}
 	for _, n := range x.nodes {
-		if l, ok := n.k.(*linearKernel); ok && !n.dead && l.w != nil {
-			l.packed, l.w = gemm.Pack(l.w, l.k, l.nout), nil
+		if l, ok := n.k.(*linearKernel); ok && !n.dead {
 			l.epi = l.epilogue()
+			if packLinear && l.w != nil {
+				l.packed, l.w = gemm.Pack(l.w, l.k, l.nout), nil
+			}
 		}
 	}
 }

@@ -57,7 +57,7 @@ type linearKernel struct {
 	k, nout int
 	b       []float32     // nil: no bias
 	act     unaryOp       // actNone, opRelu or opGelu
-	epi     gemm.Epilogue // bias and activation with packed weights; nil: none
+	epi     gemm.Epilogue // bias and activation (set at load); nil: none
 }
 
 // epilogue returns the bias and activation as a gemm.Epilogue, applied to
@@ -118,14 +118,8 @@ func (l *linearKernel) run(s *state, n *node) error {
 	} else {
 		gemmMul(false, false, rows, l.nout, l.k, 1, x.f, l.k, l.w, l.nout, 0, out.f, l.nout)
 	}
-	// Epilogue: bias and activation in one pass over each row.
-	switch {
-	case l.b != nil:
-		for i := 0; i < rows; i++ {
-			biasAct(l.act, out.f[i*l.nout:(i+1)*l.nout], l.b)
-		}
-	case l.act != actNone:
-		applyUnary(l.act, out.f, out.f)
+	if l.epi != nil && rows > 0 {
+		l.epi(out.f, l.nout, rows, 0, l.nout) // the same epilogue, in one pass after the product
 	}
 	return nil
 }
