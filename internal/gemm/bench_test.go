@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"causeway/internal/gemm"
+	"causeway/internal/simd"
 )
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -88,6 +89,68 @@ func BenchmarkMul(b *testing.B) {
 					ref = gemm.Best()
 				}
 				if pk := peakGFLOPS(ref); pk > 0 {
+					b.ReportMetric(100*gflops/pk, "%peak")
+				}
+			})
+		}
+	}
+}
+
+// executorShapes are the Linear layers of the executor's benchmark
+// (bench/onnxrt: d_model 128, FF 2048, QKV 384) at B=32 (640 = 32·20
+// token rows) and B=1 (20 rows), weights packed once as the executor does
+// at load, and the bias (and the first FF layer's ReLU) added by the
+// product's epilogue as the executor does. At B=1 a model's weights do
+// not stay in cache from one call to the next, so those products take 16
+// weight matrices in turn (16 MiB).
+var executorShapes = []struct {
+	name    string
+	m, n, k int
+	weights int
+	relu    bool
+}{
+	{"FF up 640×2048×128", 640, 2048, 128, 1, true},
+	{"FF down 640×128×2048", 640, 128, 2048, 1, false},
+	{"QKV 640×384×128", 640, 384, 128, 1, false},
+	{"out 640×128×128", 640, 128, 128, 1, false},
+	{"B=1 FF up 20×2048×128", 20, 2048, 128, 16, true},
+	{"B=1 FF down 20×128×2048", 20, 128, 2048, 16, false},
+}
+
+// BenchmarkMulPacked times MulPackedEpilogue (one goroutine) on the
+// executor's Linear shapes on every kernel path, in GFLOP/s and % of the
+// FMA peak:
+//
+//	go test ./internal/gemm -run XXX -bench MulPacked -cpu 1
+func BenchmarkMulPacked(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, sh := range executorShapes {
+		a, c := randSlice(rng, sh.m*sh.k), make([]float32, sh.m*sh.n)
+		packed := make([][]float32, sh.weights)
+		for i := range packed {
+			packed[i] = gemm.Pack(randSlice(rng, sh.k*sh.n), sh.k, sh.n)
+		}
+		bias := randSlice(rng, sh.n)
+		epi := func(part []float32, ldc, rows, j0, width int) {
+			if done := simd.BiasRows(part, ldc, rows, bias[j0:j0+width], sh.relu); done < width {
+				panic("benchmark widths are multiples of 8")
+			}
+		}
+		for _, p := range gemm.Paths() {
+			if p == gemm.Go || p == gemm.OpenBLAS {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%s", sh.name, p), func(b *testing.B) {
+				prev, _ := gemm.Use(p)
+				defer gemm.Use(prev)
+				i := 0
+				for b.Loop() {
+					gemm.MulPackedEpilogue(sh.m, sh.n, sh.k, a, sh.k, packed[i%len(packed)], c, sh.n, epi)
+					i++
+				}
+				gflops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(gflops, "GFLOP/s")
+				if pk := peakGFLOPS(p); pk > 0 {
 					b.ReportMetric(100*gflops/pk, "%peak")
 				}
 			})

@@ -34,6 +34,10 @@ const (
 	// parallelFlops is the size (2·m·n·k) from which MulParallel splits a
 	// product across goroutines.
 	parallelFlops = 1 << 21
+	// prefetchTiles is how many tiles of a packed panel's first pass
+	// prefetch the weights ahead (four: a 20-row block, the executor at
+	// one graph, prefetches in every tile).
+	prefetchTiles = 4
 )
 
 // PackedLen returns the length of Pack's result for a k×n matrix.
@@ -361,11 +365,45 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 					}
 					j0 := p * PanelWidth
 					width := min(PanelWidth, n-j0)
+					// Packed weights are read from memory on the first pass
+					// over their block: its first tiles prefetch ahead (every
+					// tile measured slower with many rows, only the first
+					// slower with few: too few requests in flight).
+					prefetch := 0
+					if ob.packed != nil && ib == i0 {
+						prefetch = prefetchTiles
+					}
 					r0, off := 0, 0
-					for _, h := range plan {
+					for t := 0; t < len(plan); {
+						h := plan[t]
 						live := min(h, rows-r0)
 						i := ib + r0
-						// op(a)'s rows i…i+h−1 from column k0, for the kernel.
+						ci := i*ldc + j0
+						if live == h && width == PanelWidth {
+							// A run of whole tiles of one height: one call.
+							run := 1
+							for t+run < len(plan) && plan[t+run] == h && r0+(run+1)*h <= rows {
+								run++
+							}
+							tl := tiles{n: run, cstep: h * ldc, prefetch: prefetch}
+							var am []float32
+							amRows, amLd := true, lda
+							switch {
+							case packAT:
+								am, amRows, amLd, tl.astep = packed[off:], false, h, kb*h
+							case transA:
+								am, amRows, tl.astep = a[k0*lda+i:], false, h
+							default:
+								am, tl.astep = a[i*lda+k0:], h*lda
+							}
+							kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate, tl)
+							prefetch = max(0, prefetch-run)
+							t, r0, off = t+run, r0+run*h, off+run*kb*h
+							continue
+						}
+						// A partial tile (the last rows, or a panel narrower
+						// than 16) goes through a whole one; only its live
+						// rows and columns are kept.
 						var am []float32
 						amRows, amLd := true, lda
 						switch {
@@ -385,24 +423,17 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						default:
 							am = a[i*lda+k0:]
 						}
-						off += kb * h
-						ci := i*ldc + j0
-						if live == h && width == PanelWidth {
-							kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate)
-						} else {
-							// A partial tile goes through a whole one; only
-							// its live rows and columns are kept.
-							if accumulate != 0 {
-								for r := range live {
-									copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
-								}
-							}
-							kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate)
+						if accumulate != 0 {
 							for r := range live {
-								copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
+								copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
 							}
 						}
-						r0 += live
+						kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate, tiles{n: 1, prefetch: min(prefetch, 1)})
+						prefetch = max(0, prefetch-1)
+						for r := range live {
+							copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
+						}
+						t, r0, off = t+1, r0+live, off+kb*h
 					}
 				}
 				if ob.epi != nil && k0+kb == k {
@@ -509,11 +540,22 @@ func plansOf(p Path) *[mBlock + 1][]int {
 	return &rowPlans[p]
 }
 
-// kernel runs path p's h-row micro-kernel: op(a)[r][p] = a[r·lda+p] when
-// rows, else a[p·lda+r].
-func kernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int) {
-	if !asmKernel(p, rows, h, a, lda, b, k, c, ldc, acc) {
-		goKernel(rows, h, a, lda, b, k, c, ldc, acc)
+// tiles is a run of one kernel's tiles down a panel: n of them, each
+// one's op(a) astep and c cstep floats after the one before; the first
+// prefetch of them prefetch the panel ahead (weights read from memory).
+type tiles struct {
+	n, astep, cstep int
+	prefetch        int
+}
+
+// kernel runs path p's h-row micro-kernel over the tiles t:
+// op(a)[r][p] = a[r·lda+p] when rows, else a[p·lda+r].
+func kernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) {
+	if asmKernel(p, rows, h, a, lda, b, k, c, ldc, acc, t) {
+		return
+	}
+	for i := range t.n {
+		goKernel(rows, h, a[i*t.astep:], lda, b, k, c[i*t.cstep:], ldc, acc)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // shapes covers the shape classes: single elements, sizes below, at and
 // above a panel (16), a kernel height and the blocks (kBlock 256, mBlock
-// 120), strides wider than the rows, and the trainer's and executor's
+// 480), strides wider than the rows, and the trainer's and executor's
 // main products (N=20 rows per graph, d_model 128, FF 2048; 640 = 32·20).
 var shapes = []struct{ m, n, k int }{
 	{1, 1, 1}, {1, 16, 1}, {2, 3, 5}, {4, 16, 3}, {5, 17, 7}, {6, 16, 16}, {7, 40, 33},
@@ -362,8 +362,55 @@ func TestEveryHeightHasKernels(t *testing.T) {
 				if rows {
 					lda = 8
 				}
-				if !asmKernel(tc.p, rows, h, a, lda, b, 8, c, PanelWidth, 0) {
+				if !asmKernel(tc.p, rows, h, a, lda, b, 8, c, PanelWidth, 0, tiles{n: 1}) {
 					t.Errorf("%s: no %d-row kernel (rows %v)", tc.p, h, rows)
+				}
+			}
+		}
+	}
+}
+
+// TestKernelRunsAreSingleTiles holds a kernel call over a run of tiles to
+// the same tiles computed one call each, bit for bit, on every path and
+// height, both kinds of op(a), with and without accumulating and
+// prefetching: each tile's a and c are astep and cstep floats after the
+// last, and nothing between the tiles' columns of c is written.
+func TestKernelRunsAreSingleTiles(t *testing.T) {
+	const k, run = 37, 3
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct {
+		p  Path
+		hs []int
+	}{{Go, heightsGo}, {AVX2, heights256}, {AVX512, heights512}} {
+		if !Supported(tc.p) {
+			continue
+		}
+		for _, h := range tc.hs {
+			for _, rows := range []bool{false, true} {
+				for _, acc := range []int{0, 1} {
+					for _, pf := range []int{0, 2} {
+						name := fmt.Sprintf("%s/h=%d/rows=%v/acc=%d/pf=%d", tc.p, h, rows, acc, pf)
+						// op(a) of run·h rows: row-major (lda k+1) or
+						// transposed (lda run·h+3), read in place.
+						lda, astep := k+1, h*(k+1)
+						if !rows {
+							lda, astep = run*h+3, h
+						}
+						a := randSlice(rng, run*h*(k+1)+k*(run*h+3))
+						b := randSlice(rng, k*PanelWidth)
+						ldc := PanelWidth + 5
+						c := randSlice(rng, run*h*ldc)
+						want := slices.Clone(c)
+						for i := range run {
+							kernel(tc.p, rows, h, a[i*astep:], lda, b, k, want[i*h*ldc:], ldc, acc, tiles{n: 1})
+						}
+						kernel(tc.p, rows, h, a, lda, b, k, c, ldc, acc, tiles{n: run, astep: astep, cstep: h * ldc, prefetch: pf})
+						for i := range c {
+							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: c[%d] = %v, one tile at a time %v", name, i, c[i], want[i])
+							}
+						}
+					}
 				}
 			}
 		}

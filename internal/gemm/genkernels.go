@@ -4,11 +4,13 @@
 //
 //	go run genkernels.go
 //
-// Every kernel computes an h×16 tile of c from h rows of op(a) and a packed
-// B panel (k steps of 16 values, b[p·16+j]):
+// Every kernel computes tiles h×16 tiles of c down one packed B panel (k
+// steps of 16 values, b[p·16+j]), the next tile's a and c astep and cstep
+// bytes after the last one's. Each tile is
 // c[r·ldc+j] = Σ_p op(a)[r][p]·b[p·16+j] (+ c[r·ldc+j] when acc ≠ 0, added
 // once to the block's sum), the sum one fused multiply-add per p in order
-// from zero, so every path gives the same bits. Two kinds read op(a):
+// from zero, so every path gives the same bits. The first pf tiles also
+// prefetch b 8 KiB ahead. Two kinds read op(a):
 //
 //   - column kernels (suffix C): op(a)[r][p] = a[p·lda + r], for a packed
 //     micro-panel (lda = h) and for a transposed a read in place;
@@ -81,20 +83,25 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	}
 	name := fmt.Sprintf("gemm%dx16%s%c", h, isa, kind)
 	l := fmt.Sprintf("L%dx%s%c", h, isa, kind)
-	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
-	fmt.Fprintln(w, "\tMOVQ a+0(FP), SI")
+	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
 	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
 	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
+	fmt.Fprintln(w, "\tSHLQ $2, R12")
+	if kind == 'R' {
+		fmt.Fprintln(w, "\tLEAQ (R8)(R8*2), R13") // 3·lda bytes
+	}
+	// One tile per pass: a and c (in the argument slots) move on by
+	// astep and cstep bytes, b starts over.
+	fmt.Fprintf(w, "%stile:\n", l)
+	fmt.Fprintln(w, "\tMOVQ a+0(FP), SI")
 	fmt.Fprintln(w, "\tMOVQ b+16(FP), DI")
 	fmt.Fprintln(w, "\tMOVQ k+24(FP), CX")
 	fmt.Fprintln(w, "\tMOVQ c+32(FP), DX")
-	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
-	fmt.Fprintln(w, "\tSHLQ $2, R12")
 	fmt.Fprintln(w, "\tMOVQ acc+48(FP), BX")
 	if kind == 'R' {
-		// R13 = 3·lda bytes; R9, R10, R11 = rows 3, 6, 9.
-		fmt.Fprintln(w, "\tLEAQ (R8)(R8*2), R13")
+		// R9, R10, R11 = rows 3, 6, 9.
 		prev := "SI"
 		for _, reg := range rowBases[1:] {
 			fmt.Fprintf(w, "\tLEAQ (%s)(R13*1), %s\n", prev, reg)
@@ -155,10 +162,22 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	fmt.Fprintln(w, "\tMOVQ CX, AX")
 	fmt.Fprintln(w, "\tSHRQ $1, CX")
 	fmt.Fprintf(w, "\tJZ %stail\n", l)
-	fmt.Fprintf(w, "%sloop:\n", l)
+	// The first pf tiles prefetch b 8 KiB ahead (the next panel's block,
+	// or the rest of a deep one) while they stream it; the tiles after
+	// them find b in L1.
+	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sloop\n", l)
+	fmt.Fprintf(w, "%sloopPF:\n", l)
 	step(0)
 	step(1)
 	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)")
+	advance(2)
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintf(w, "\tJNZ %sloopPF\n", l)
+	fmt.Fprintf(w, "\tJMP %stail\n", l)
+	fmt.Fprintf(w, "%sloop:\n", l)
+	step(0)
+	step(1)
 	advance(2)
 	fmt.Fprintln(w, "\tDECQ CX")
 	fmt.Fprintf(w, "\tJNZ %sloop\n", l)
@@ -187,6 +206,16 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 			fmt.Fprintln(w, "\tADDQ R12, DX")
 		}
 	}
+	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %snext\n", l)
+	fmt.Fprintln(w, "\tDECQ pf+80(FP)")
+	fmt.Fprintf(w, "%snext:\n", l)
+	fmt.Fprintln(w, "\tMOVQ astep+64(FP), AX")
+	fmt.Fprintln(w, "\tADDQ AX, a+0(FP)")
+	fmt.Fprintln(w, "\tMOVQ cstep+72(FP), AX")
+	fmt.Fprintln(w, "\tADDQ AX, c+32(FP)")
+	fmt.Fprintln(w, "\tDECQ tiles+56(FP)")
+	fmt.Fprintf(w, "\tJNZ %stile\n", l)
 	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "\tRET")
 }

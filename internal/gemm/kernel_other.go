@@ -8,7 +8,7 @@ const (
 )
 
 // asmKernel reports false: there are no assembly kernels on this platform.
-func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int) bool {
+func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
 	return false
 }
 
