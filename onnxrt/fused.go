@@ -48,9 +48,10 @@ const actNone unaryOp = 255
 
 // linearKernel is y = act(x·W + b) over the last axis of x, for a 2-D
 // initializer W [K, Nout] and an optional 1-D initializer b [Nout]: one
-// GEMM over the flattened [rows, K] view of x, with bias and activation
-// applied to each block of it while it is in cache (packed weights) or in
-// one pass after it.
+// GEMM over the flattened [rows, K] view of x. With packed weights a bias
+// and ReLU are applied by the kernels to the sums still in registers
+// (gemm.MulPackedBias), GELU to each block of the product while it is in
+// cache; unpacked, the same epilogue runs in one pass after the product.
 type linearKernel struct {
 	w       []float32 // k×nout, row-major; nil once packed
 	packed  []float32 // gemm.Pack(w); nil when w is kept
@@ -95,6 +96,15 @@ func (l *linearKernel) epilogue() gemm.Epilogue {
 	return nil
 }
 
+// kernelBias reports whether the packed product applies the bias and
+// activation itself: a bias, then ReLU or nothing (gemm.MulPackedBias,
+// whose bits are simd.BiasRows's after the product; the epilogue's
+// scalar columns past a multiple of 8 may differ from them for −0 and
+// NaN, which the kernels keep as VMAXPS does).
+func (l *linearKernel) kernelBias() bool {
+	return l.b != nil && (l.act == actNone || l.act == opRelu)
+}
+
 func (l *linearKernel) run(s *state, n *node) error {
 	x, err := floatInput(s, n, 0)
 	if err != nil {
@@ -110,7 +120,11 @@ func (l *linearKernel) run(s *state, n *node) error {
 	out := s.setFloat(n.out[0], shape[:r]...)
 	rows := len(out.f) / max(l.nout, 1) // from the output: x has no values when K = 0
 	if l.packed != nil {
-		gemm.MulPackedEpilogue(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout, l.epi)
+		if l.kernelBias() {
+			gemm.MulPackedBias(rows, l.nout, l.k, x.f, l.k, l.packed, l.b, l.act == opRelu, out.f, l.nout)
+		} else {
+			gemm.MulPackedEpilogue(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout, l.epi)
+		}
 		return nil
 	}
 	if l.k == 0 {

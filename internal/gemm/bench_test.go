@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"causeway/internal/gemm"
-	"causeway/internal/simd"
 )
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -99,8 +98,8 @@ func BenchmarkMul(b *testing.B) {
 // executorShapes are the Linear layers of the executor's benchmark
 // (bench/onnxrt: d_model 128, FF 2048, QKV 384) at B=32 (640 = 32·20
 // token rows) and B=1 (20 rows), weights packed once as the executor does
-// at load, and the bias (and the first FF layer's ReLU) added by the
-// product's epilogue as the executor does. At B=1 a model's weights do
+// at load, and the bias (and the first FF layer's ReLU) applied by the
+// kernels as the executor does (MulPackedBias). At B=1 a model's weights do
 // not stay in cache from one call to the next, so those products take 16
 // weight matrices in turn (16 MiB).
 var executorShapes = []struct {
@@ -117,7 +116,7 @@ var executorShapes = []struct {
 	{"B=1 FF down 20×128×2048", 20, 128, 2048, 16, false},
 }
 
-// BenchmarkMulPacked times MulPackedEpilogue (one goroutine) on the
+// BenchmarkMulPacked times MulPackedBias (one goroutine) on the
 // executor's Linear shapes on every kernel path, in GFLOP/s and % of the
 // FMA peak:
 //
@@ -131,11 +130,6 @@ func BenchmarkMulPacked(b *testing.B) {
 			packed[i] = gemm.Pack(randSlice(rng, sh.k*sh.n), sh.k, sh.n)
 		}
 		bias := randSlice(rng, sh.n)
-		epi := func(part []float32, ldc, rows, j0, width int) {
-			if done := simd.BiasRows(part, ldc, rows, bias[j0:j0+width], sh.relu); done < width {
-				panic("benchmark widths are multiples of 8")
-			}
-		}
 		for _, p := range gemm.Paths() {
 			if p == gemm.Go || p == gemm.OpenBLAS {
 				continue
@@ -145,7 +139,7 @@ func BenchmarkMulPacked(b *testing.B) {
 				defer gemm.Use(prev)
 				i := 0
 				for b.Loop() {
-					gemm.MulPackedEpilogue(sh.m, sh.n, sh.k, a, sh.k, packed[i%len(packed)], c, sh.n, epi)
+					gemm.MulPackedBias(sh.m, sh.n, sh.k, a, sh.k, packed[i%len(packed)], bias, sh.relu, c, sh.n)
 					i++
 				}
 				gflops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k) * float64(b.N) / b.Elapsed().Seconds() / 1e9

@@ -123,7 +123,9 @@ type operandB struct {
 	trans  bool
 	ldb    int
 	alpha  float32
-	epi    Epilogue // nil: none
+	epi    Epilogue  // nil: none
+	bias   []float32 // added by the kernels to the final sums (n values), or nil
+	relu   bool      // max(0, ·) after bias
 }
 
 // Epilogue finishes a part of c that a product has just completed, while
@@ -230,6 +232,36 @@ func MulPackedEpilogue(m, n, k int, a []float32, lda int, packed []float32, c []
 	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed, epi: epi}, c, ldc, false)
 }
 
+// MulPackedBias sets c = a·w + bias for the m×k row-major a (stride
+// lda), the k×n matrix w, packed = Pack(w, k, n), and n bias values, and
+// then, when relu, every value v to max(0, v) (NaN and −0 stay): a Linear
+// layer, its bias and ReLU applied by the kernels to the sums still in
+// registers. The bits are MulPacked's followed by simd.BiasRows's. It
+// panics if a slice is too short for its shape.
+func MulPackedBias(m, n, k int, a []float32, lda int, packed []float32, bias []float32, relu bool, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: MulPackedBias: negative dimension in %d×%d×%d", m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(bias) < n || len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
+		panic(fmt.Sprintf("gemm: MulPackedBias: slice too short for a %d×%d×%d product", m, n, k))
+	}
+	if k == 0 {
+		scaleRows(m, n, 0, c, ldc)
+		for i := range m {
+			biasAct(c[i*ldc:i*ldc+n], bias, relu)
+		}
+		return
+	}
+	path := Current()
+	if path == OpenBLAS {
+		path = Best()
+	}
+	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed, bias: bias[:n], relu: relu}, c, ldc, false)
+}
+
 func checkShape(op string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: %s: negative dimension in %d×%d×%d", op, m, n, k))
@@ -321,6 +353,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 		packed = *abuf
 	}
 	var tile [12 * PanelWidth]float32
+	var lastBias [PanelWidth]float32 // a narrow last panel's bias, zero-padded
 	for k0 := 0; k0 < k; k0 += kBlock {
 		kb := min(kBlock, k-k0)
 		accumulate := 0
@@ -373,6 +406,15 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 					if ob.packed != nil && ib == i0 {
 						prefetch = prefetchTiles
 					}
+					var bias []float32 // on the last block of k only
+					if ob.bias != nil && k0+kb == k {
+						if width == PanelWidth {
+							bias = ob.bias[j0 : j0+PanelWidth]
+						} else {
+							copy(lastBias[:], ob.bias[j0:j0+width])
+							bias = lastBias[:]
+						}
+					}
 					r0, off := 0, 0
 					for t := 0; t < len(plan); {
 						h := plan[t]
@@ -385,7 +427,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 							for t+run < len(plan) && plan[t+run] == h && r0+(run+1)*h <= rows {
 								run++
 							}
-							tl := tiles{n: run, cstep: h * ldc, prefetch: prefetch}
+							tl := tiles{n: run, cstep: h * ldc, prefetch: prefetch, bias: bias, relu: ob.relu}
 							var am []float32
 							amRows, amLd := true, lda
 							switch {
@@ -428,7 +470,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 								copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])
 							}
 						}
-						kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate, tiles{n: 1, prefetch: min(prefetch, 1)})
+						kernel(path, amRows, h, am, amLd, bp, kb, tile[:], PanelWidth, accumulate, tiles{n: 1, prefetch: min(prefetch, 1), bias: bias, relu: ob.relu})
 						prefetch = max(0, prefetch-1)
 						for r := range live {
 							copy(c[ci+r*ldc:ci+r*ldc+width], tile[r*PanelWidth:r*PanelWidth+width])
@@ -543,9 +585,13 @@ func plansOf(p Path) *[mBlock + 1][]int {
 // tiles is a run of one kernel's tiles down a panel: n of them, each
 // one's op(a) astep and c cstep floats after the one before; the first
 // prefetch of them prefetch the panel ahead (weights read from memory).
+// A non-nil bias (the panel's 16 values) is added to the final sums, then
+// max(0, ·) taken when relu.
 type tiles struct {
 	n, astep, cstep int
 	prefetch        int
+	bias            []float32
+	relu            bool
 }
 
 // kernel runs path p's h-row micro-kernel over the tiles t:
@@ -556,6 +602,24 @@ func kernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, 
 	}
 	for i := range t.n {
 		goKernel(rows, h, a[i*t.astep:], lda, b, k, c[i*t.cstep:], ldc, acc)
+		if t.bias != nil {
+			for r := range h {
+				biasAct(c[i*t.cstep+r*ldc:][:PanelWidth], t.bias[:PanelWidth], t.relu)
+			}
+		}
+	}
+}
+
+// biasAct sets row = row + bias and then, when relu, max(0, ·) as the
+// kernels' VMAXPS takes it: NaN and −0 stay as they are.
+func biasAct(row, bias []float32, relu bool) {
+	bias = bias[:len(row)]
+	for j, v := range row {
+		v += bias[j]
+		if relu && 0 > v {
+			v = 0
+		}
+		row[j] = v
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"causeway/internal/simd"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -252,6 +254,48 @@ func TestMulPackedEpilogue(t *testing.T) {
 					e := i*ldc + j
 					if seen[e] != 1 || got[e] != -want[e] {
 						t.Fatalf("%s %v: c[%d][%d] seen %d times, %v after the epilogue (want %v)", p, sh, i, j, seen[e], got[e], -want[e])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMulPackedBias holds MulPackedBias to MulPacked followed by
+// simd.BiasRows (and its scalar rule for the last columns), bit for bit,
+// on every path and shape class (partial panels, k over several kBlock
+// passes, m over several blocks), with and without ReLU; rows of NaN stay
+// NaN, and nothing outside the matrix is written.
+func TestMulPackedBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	extra := []struct{ m, n, k int }{{481, 300, 600}, {1000, 17, 260}}
+	for _, p := range Paths() {
+		if p == OpenBLAS {
+			continue
+		}
+		withPath(t, p)
+		for _, sh := range append(slices.Clone(shapes), extra...) {
+			for _, relu := range []bool{false, true} {
+				a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
+				if sh.m > 2 && sh.k > 0 {
+					a[lda] = float32(math.NaN()) // row 1 is NaN throughout
+				}
+				w = w[:sh.k*sh.n]
+				bias := randSlice(rng, sh.n)
+				packed := Pack(w, sh.k, sh.n)
+				want := slices.Clone(c)
+				MulPacked(sh.m, sh.n, sh.k, a, lda, packed, want, ldc)
+				if sh.n > 0 && sh.m > 0 {
+					done := simd.BiasRows(want, ldc, sh.m, bias, relu)
+					for i := range sh.m {
+						biasAct(want[i*ldc+done:i*ldc+sh.n], bias[done:], relu)
+					}
+				}
+				got := slices.Clone(c)
+				MulPackedBias(sh.m, sh.n, sh.k, a, lda, packed, bias, relu, got, ldc)
+				for e := range got {
+					if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+						t.Fatalf("%s %v relu=%v: c[%d][%d] = %v, MulPacked and BiasRows %v", p, sh, relu, e/ldc, e%ldc, got[e], want[e])
 					}
 				}
 			}

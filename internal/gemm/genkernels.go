@@ -9,8 +9,10 @@
 // bytes after the last one's. Each tile is
 // c[r·ldc+j] = Σ_p op(a)[r][p]·b[p·16+j] (+ c[r·ldc+j] when acc ≠ 0, added
 // once to the block's sum), the sum one fused multiply-add per p in order
-// from zero, so every path gives the same bits. The first pf tiles also
-// prefetch b 8 KiB ahead. Two kinds read op(a):
+// from zero, so every path gives the same bits; with a bias (16 values),
+// bias[j] is then added and, when relu ≠ 0, max(0, ·) taken, as
+// simd.BiasRows does. The first pf tiles also prefetch b 8 KiB ahead. Two
+// kinds read op(a):
 //
 //   - column kernels (suffix C): op(a)[r][p] = a[p·lda + r], for a packed
 //     micro-panel (lda = h) and for a transposed a read in place;
@@ -83,8 +85,8 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	}
 	name := fmt.Sprintf("gemm%dx16%s%c", h, isa, kind)
 	l := fmt.Sprintf("L%dx%s%c", h, isa, kind)
-	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
 	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
 	fmt.Fprintln(w, "\tSHLQ $2, R8")
 	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
@@ -187,7 +189,7 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	step(0)
 	fmt.Fprintf(w, "%sadd:\n", l)
 	fmt.Fprintln(w, "\tTESTQ BX, BX")
-	fmt.Fprintf(w, "\tJZ %sstore\n", l)
+	fmt.Fprintf(w, "\tJZ %sbias\n", l)
 	fmt.Fprintln(w, "\tMOVQ DX, BX")
 	for r := range h {
 		for x := range halves {
@@ -195,6 +197,42 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 		}
 		if r < h-1 {
 			fmt.Fprintln(w, "\tADDQ R12, BX")
+		}
+	}
+	// The final sums plus bias (16 values, c + bias as simd.BiasRows
+	// adds), then max(0, ·) as VMAXPS takes it (NaN and −0 stay) when relu.
+	fmt.Fprintf(w, "%sbias:\n", l)
+	fmt.Fprintln(w, "\tMOVQ bias+88(FP), AX")
+	fmt.Fprintln(w, "\tTESTQ AX, AX")
+	fmt.Fprintf(w, "\tJZ %sstore\n", l)
+	bias := func(x int) string {
+		if wide {
+			return "Z16"
+		}
+		return fmt.Sprintf("Y%d", 12+x)
+	}
+	zero := "Y14"
+	if wide {
+		zero = "Z17"
+	}
+	for x := range halves {
+		fmt.Fprintf(w, "\tVMOVUPS %d(AX), %s\n", 32*x, bias(x))
+	}
+	for r := range h {
+		for x := range halves {
+			fmt.Fprintf(w, "\tVADDPS %s, %s, %s\n", bias(x), acc(r, x), acc(r, x))
+		}
+	}
+	fmt.Fprintln(w, "\tCMPQ relu+96(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sstore\n", l)
+	if wide {
+		fmt.Fprintf(w, "\tVPXORD %s, %s, %s\n", zero, zero, zero)
+	} else {
+		fmt.Fprintf(w, "\tVXORPS %s, %s, %s\n", zero, zero, zero)
+	}
+	for r := range h {
+		for x := range halves {
+			fmt.Fprintf(w, "\tVMAXPS %s, %s, %s\n", acc(r, x), zero, acc(r, x))
 		}
 	}
 	fmt.Fprintf(w, "%sstore:\n", l)

@@ -12,66 +12,76 @@ var (
 // The micro-kernels, in kernels_amd64.s (written by genkernels.go): tiles
 // h×16 tiles of c, each from h rows of op(a) and a packed B panel over k
 // steps, the next tile's a and c astep and cstep bytes on; acc ≠ 0 adds c
-// to the sum; the first pf tiles prefetch b ahead. Column
+// to the sum; a non-nil bias (16 values) is then added, and relu ≠ 0 takes
+// max(0, ·); the first pf tiles prefetch b ahead. Column
 // kernels (C) read op(a)[r][p] at a[p·lda+r], row kernels (R) at
 // a[r·lda+p].
 
 //go:noescape
-func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm6x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm6x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm6x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm6x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm6x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm6x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm4x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm4x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm8x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm8x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm4x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm4x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 //go:noescape
-func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
+func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
 // asmKernel runs path p's h-row kernel (row kernel when rows, else column
 // kernel) over t.n tiles and reports whether it has one.
 func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
 	pa, pb, pc := &a[0], &b[0], &c[0]
 	n, as, cs, pf := t.n, 4*t.astep, 4*t.cstep, t.prefetch
+	var bias *float32
+	relu := 0
+	if t.bias != nil {
+		_ = t.bias[PanelWidth-1] // the kernels read 16 values
+		bias = &t.bias[0]
+		if t.relu {
+			relu = 1
+		}
+	}
 	switch {
 	case p == AVX512 && !rows && h == 8:
-		gemm8x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm8x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX512 && !rows && h == 6:
-		gemm6x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm6x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX512 && rows && h == 6:
-		gemm6x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm6x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX512 && !rows && h == 4:
-		gemm4x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm4x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX512 && rows && h == 8:
-		gemm8x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm8x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX512 && rows && h == 4:
-		gemm4x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm4x16AVX512R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX2 && !rows && h == 6:
-		gemm6x16AVX2C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm6x16AVX2C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX2 && !rows && h == 4:
-		gemm4x16AVX2C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm4x16AVX2C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX2 && rows && h == 6:
-		gemm6x16AVX2R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm6x16AVX2R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	case p == AVX2 && rows && h == 4:
-		gemm4x16AVX2R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf)
+		gemm4x16AVX2R(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)
 	default:
 		return false
 	}

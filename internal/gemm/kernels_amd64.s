@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm8x16AVX512C(SB), NOSPLIT, $0-88
+// func gemm8x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm8x16AVX512C(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -91,7 +91,7 @@ L8xAVX512Ctail:
 	VFMADD231PS.BCST 28(SI), Z16, Z7
 L8xAVX512Cadd:
 	TESTQ BX, BX
-	JZ L8xAVX512Cstore
+	JZ L8xAVX512Cbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -108,6 +108,30 @@ L8xAVX512Cadd:
 	VADDPS 0(BX), Z6, Z6
 	ADDQ R12, BX
 	VADDPS 0(BX), Z7, Z7
+L8xAVX512Cbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L8xAVX512Cstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	CMPQ relu+96(FP), $0
+	JEQ L8xAVX512Cstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
 L8xAVX512Cstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -137,8 +161,8 @@ L8xAVX512Cnext:
 	VZEROUPPER
 	RET
 
-// func gemm6x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm6x16AVX512C(SB), NOSPLIT, $0-88
+// func gemm6x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm6x16AVX512C(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -212,7 +236,7 @@ L6xAVX512Ctail:
 	VFMADD231PS.BCST 20(SI), Z16, Z5
 L6xAVX512Cadd:
 	TESTQ BX, BX
-	JZ L6xAVX512Cstore
+	JZ L6xAVX512Cbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -225,6 +249,26 @@ L6xAVX512Cadd:
 	VADDPS 0(BX), Z4, Z4
 	ADDQ R12, BX
 	VADDPS 0(BX), Z5, Z5
+L6xAVX512Cbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L6xAVX512Cstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	CMPQ relu+96(FP), $0
+	JEQ L6xAVX512Cstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
 L6xAVX512Cstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -250,8 +294,8 @@ L6xAVX512Cnext:
 	VZEROUPPER
 	RET
 
-// func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm4x16AVX512C(SB), NOSPLIT, $0-88
+// func gemm4x16AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm4x16AVX512C(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -313,7 +357,7 @@ L4xAVX512Ctail:
 	VFMADD231PS.BCST 12(SI), Z16, Z3
 L4xAVX512Cadd:
 	TESTQ BX, BX
-	JZ L4xAVX512Cstore
+	JZ L4xAVX512Cbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -322,6 +366,22 @@ L4xAVX512Cadd:
 	VADDPS 0(BX), Z2, Z2
 	ADDQ R12, BX
 	VADDPS 0(BX), Z3, Z3
+L4xAVX512Cbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L4xAVX512Cstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	CMPQ relu+96(FP), $0
+	JEQ L4xAVX512Cstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
 L4xAVX512Cstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -343,8 +403,8 @@ L4xAVX512Cnext:
 	VZEROUPPER
 	RET
 
-// func gemm6x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm6x16AVX2C(SB), NOSPLIT, $0-88
+// func gemm6x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm6x16AVX2C(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -489,7 +549,7 @@ L6xAVX2Ctail:
 	VFMADD231PS Y13, Y15, Y11
 L6xAVX2Cadd:
 	TESTQ BX, BX
-	JZ L6xAVX2Cstore
+	JZ L6xAVX2Cbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -508,6 +568,39 @@ L6xAVX2Cadd:
 	ADDQ R12, BX
 	VADDPS 0(BX), Y10, Y10
 	VADDPS 32(BX), Y11, Y11
+L6xAVX2Cbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L6xAVX2Cstore
+	VMOVUPS 0(AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
+	CMPQ relu+96(FP), $0
+	JEQ L6xAVX2Cstore
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
 L6xAVX2Cstore:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
@@ -539,8 +632,8 @@ L6xAVX2Cnext:
 	VZEROUPPER
 	RET
 
-// func gemm4x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm4x16AVX2C(SB), NOSPLIT, $0-88
+// func gemm4x16AVX2C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm4x16AVX2C(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -651,7 +744,7 @@ L4xAVX2Ctail:
 	VFMADD231PS Y13, Y15, Y7
 L4xAVX2Cadd:
 	TESTQ BX, BX
-	JZ L4xAVX2Cstore
+	JZ L4xAVX2Cbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -664,6 +757,31 @@ L4xAVX2Cadd:
 	ADDQ R12, BX
 	VADDPS 0(BX), Y6, Y6
 	VADDPS 32(BX), Y7, Y7
+L4xAVX2Cbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L4xAVX2Cstore
+	VMOVUPS 0(AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	CMPQ relu+96(FP), $0
+	JEQ L4xAVX2Cstore
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
 L4xAVX2Cstore:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
@@ -689,8 +807,8 @@ L4xAVX2Cnext:
 	VZEROUPPER
 	RET
 
-// func gemm8x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm8x16AVX512R(SB), NOSPLIT, $0-88
+// func gemm8x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm8x16AVX512R(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -784,7 +902,7 @@ L8xAVX512Rtail:
 	VFMADD231PS.BCST 0(R10)(R8*1), Z16, Z7
 L8xAVX512Radd:
 	TESTQ BX, BX
-	JZ L8xAVX512Rstore
+	JZ L8xAVX512Rbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -801,6 +919,30 @@ L8xAVX512Radd:
 	VADDPS 0(BX), Z6, Z6
 	ADDQ R12, BX
 	VADDPS 0(BX), Z7, Z7
+L8xAVX512Rbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L8xAVX512Rstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	CMPQ relu+96(FP), $0
+	JEQ L8xAVX512Rstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
 L8xAVX512Rstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -830,8 +972,8 @@ L8xAVX512Rnext:
 	VZEROUPPER
 	RET
 
-// func gemm6x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm6x16AVX512R(SB), NOSPLIT, $0-88
+// func gemm6x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm6x16AVX512R(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -911,7 +1053,7 @@ L6xAVX512Rtail:
 	VFMADD231PS.BCST 0(R9)(R8*2), Z16, Z5
 L6xAVX512Radd:
 	TESTQ BX, BX
-	JZ L6xAVX512Rstore
+	JZ L6xAVX512Rbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -924,6 +1066,26 @@ L6xAVX512Radd:
 	VADDPS 0(BX), Z4, Z4
 	ADDQ R12, BX
 	VADDPS 0(BX), Z5, Z5
+L6xAVX512Rbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L6xAVX512Rstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	CMPQ relu+96(FP), $0
+	JEQ L6xAVX512Rstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
 L6xAVX512Rstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -949,8 +1111,8 @@ L6xAVX512Rnext:
 	VZEROUPPER
 	RET
 
-// func gemm4x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm4x16AVX512R(SB), NOSPLIT, $0-88
+// func gemm4x16AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm4x16AVX512R(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -1018,7 +1180,7 @@ L4xAVX512Rtail:
 	VFMADD231PS.BCST 0(R9), Z16, Z3
 L4xAVX512Radd:
 	TESTQ BX, BX
-	JZ L4xAVX512Rstore
+	JZ L4xAVX512Rbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Z0, Z0
 	ADDQ R12, BX
@@ -1027,6 +1189,22 @@ L4xAVX512Radd:
 	VADDPS 0(BX), Z2, Z2
 	ADDQ R12, BX
 	VADDPS 0(BX), Z3, Z3
+L4xAVX512Rbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L4xAVX512Rstore
+	VMOVUPS 0(AX), Z16
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	CMPQ relu+96(FP), $0
+	JEQ L4xAVX512Rstore
+	VPXORD Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
 L4xAVX512Rstore:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R12, DX
@@ -1048,8 +1226,8 @@ L4xAVX512Rnext:
 	VZEROUPPER
 	RET
 
-// func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm6x16AVX2R(SB), NOSPLIT, $0-88
+// func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm6x16AVX2R(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -1200,7 +1378,7 @@ L6xAVX2Rtail:
 	VFMADD231PS Y13, Y15, Y11
 L6xAVX2Radd:
 	TESTQ BX, BX
-	JZ L6xAVX2Rstore
+	JZ L6xAVX2Rbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -1219,6 +1397,39 @@ L6xAVX2Radd:
 	ADDQ R12, BX
 	VADDPS 0(BX), Y10, Y10
 	VADDPS 32(BX), Y11, Y11
+L6xAVX2Rbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L6xAVX2Rstore
+	VMOVUPS 0(AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
+	CMPQ relu+96(FP), $0
+	JEQ L6xAVX2Rstore
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
 L6xAVX2Rstore:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
@@ -1250,8 +1461,8 @@ L6xAVX2Rnext:
 	VZEROUPPER
 	RET
 
-// func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int)
-TEXT ·gemm4x16AVX2R(SB), NOSPLIT, $0-88
+// func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
+TEXT ·gemm4x16AVX2R(SB), NOSPLIT, $0-104
 	MOVQ lda+8(FP), R8
 	SHLQ $2, R8
 	MOVQ ldc+40(FP), R12
@@ -1368,7 +1579,7 @@ L4xAVX2Rtail:
 	VFMADD231PS Y13, Y15, Y7
 L4xAVX2Radd:
 	TESTQ BX, BX
-	JZ L4xAVX2Rstore
+	JZ L4xAVX2Rbias
 	MOVQ DX, BX
 	VADDPS 0(BX), Y0, Y0
 	VADDPS 32(BX), Y1, Y1
@@ -1381,6 +1592,31 @@ L4xAVX2Radd:
 	ADDQ R12, BX
 	VADDPS 0(BX), Y6, Y6
 	VADDPS 32(BX), Y7, Y7
+L4xAVX2Rbias:
+	MOVQ bias+88(FP), AX
+	TESTQ AX, AX
+	JZ L4xAVX2Rstore
+	VMOVUPS 0(AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	CMPQ relu+96(FP), $0
+	JEQ L4xAVX2Rstore
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
 L4xAVX2Rstore:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
