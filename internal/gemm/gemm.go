@@ -75,9 +75,19 @@ func packBRange(dst []float32, trans bool, k0, kb, p0, p1, n int, alpha float32,
 			if width < PanelWidth {
 				clear(panel)
 			}
-			// Four rows of b at a time, so that each step writes four
-			// adjacent values of one panel row.
+			// Eight rows of b at a time by 8×8 vector transposes (the
+			// steps past a multiple of eight one by one), then four rows
+			// at a time, so that each step writes four adjacent values of
+			// one panel row.
 			j := 0
+			for steps := kb &^ 7; j+8 <= width && transpose8(panel[j:], b[(j0+j)*ldb+k0:], ldb, steps/8, alpha); j += 8 {
+				for q := steps; q < kb; q++ {
+					d := panel[q*PanelWidth+j:][:8]
+					for r := range d {
+						d[r] = alpha * b[(j0+j+r)*ldb+k0+q]
+					}
+				}
+			}
 			for ; j+4 <= width; j += 4 {
 				r0 := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
 				r1 := b[(j0+j+1)*ldb+k0:][:len(r0)]
@@ -373,7 +383,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 			packAT := packed != nil && g1-g0 >= packATPanels
 			for ib := i0; ib < i1; ib += mBlock {
 				rows := min(mBlock, i1-ib)
-				plan := plans[rows]
+				plan := plans.heights[rows]
 				if packAT {
 					off, r0 := 0, 0
 					for _, h := range plan {
@@ -423,9 +433,9 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						ci := i*ldc + j0
 						if live == h && width == PanelWidth {
 							// A run of whole tiles of one height: one call.
-							run := 1
-							for t+run < len(plan) && plan[t+run] == h && r0+(run+1)*h <= rows {
-								run++
+							run := plans.runs[rows][t]
+							if r0+run*h > rows {
+								run-- // the last tile is short
 							}
 							tl := tiles{n: run, cstep: h * ldc, prefetch: prefetch, bias: bias, relu: ob.relu}
 							var am []float32
@@ -564,18 +574,33 @@ func bestSplit(rows int, hs []int) []int {
 	return memo[rows].split
 }
 
-// rowPlans[path][rows] is planRows(rows, the path's heights) for every
-// block size up to mBlock, computed once.
-var rowPlans = func() (t [3][mBlock + 1][]int) {
+// rowPlan holds planRows(rows, a path's heights) for every block size up
+// to mBlock: heights[rows], and runs[rows][t], how many tiles from t on
+// have tile t's height (a run computed by one kernel call).
+type rowPlan struct {
+	heights [mBlock + 1][]int
+	runs    [mBlock + 1][]int
+}
+
+// rowPlans[path] is each path's rowPlan, computed once.
+var rowPlans = func() (t [3]rowPlan) {
 	for p, hs := range [3][]int{Go: heightsGo, AVX2: heights256, AVX512: heights512} {
 		for rows := 1; rows <= mBlock; rows++ {
-			t[p][rows] = planRows(rows, hs)
+			plan := planRows(rows, hs)
+			runs := make([]int, len(plan))
+			for i := len(plan) - 1; i >= 0; i-- {
+				runs[i] = 1
+				if i+1 < len(plan) && plan[i+1] == plan[i] {
+					runs[i] = runs[i+1] + 1
+				}
+			}
+			t[p].heights[rows], t[p].runs[rows] = plan, runs
 		}
 	}
 	return t
 }()
 
-func plansOf(p Path) *[mBlock + 1][]int {
+func plansOf(p Path) *rowPlan {
 	if p < 0 || p > AVX512 {
 		p = Go
 	}

@@ -460,3 +460,62 @@ func TestKernelRunsAreSingleTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPackTransposed holds the packing of a transposed op(b) (8×8 vector
+// transposes, then four rows and one row at a time) to its definition,
+// alpha·b[j·ldb+k0+q] at row q, column j of each panel, bit for bit, with
+// zeros past the last column, on widths and depths around every step.
+func TestPackTransposed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 4, 7, 8, 9, 12, 15, 16, 17, 24, 33} {
+		for _, kb := range []int{1, 7, 8, 9, 16, 31, 64} {
+			for _, alpha := range []float32{1, -0.5} {
+				const k0 = 3
+				ldb := k0 + kb + 5
+				b := randSlice(rng, n*ldb)
+				b[0] = float32(math.NaN())
+				panels := (n + PanelWidth - 1) / PanelWidth
+				dst := randSlice(rng, panels*kb*PanelWidth)
+				packBRange(dst, true, k0, kb, 0, panels, n, alpha, b, ldb)
+				for p := range panels {
+					for q := range kb {
+						for j := range PanelWidth {
+							var want float32
+							if col := p*PanelWidth + j; col < n {
+								want = alpha * b[col*ldb+k0+q]
+							}
+							if got := dst[(p*kb+q)*PanelWidth+j]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("n=%d kb=%d alpha=%v: panel %d row %d column %d = %v, want %v", n, kb, alpha, p, q, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRowPlanRuns holds each precomputed run to its plan: tiles t…t+run−1
+// have tile t's height, and the next tile (if any) another.
+func TestRowPlanRuns(t *testing.T) {
+	for _, p := range []Path{Go, AVX2, AVX512} {
+		plans := plansOf(p)
+		for rows := 1; rows <= mBlock; rows++ {
+			hs, runs := plans.heights[rows], plans.runs[rows]
+			if len(runs) != len(hs) {
+				t.Fatalf("%s rows=%d: %d runs for %d tiles", p, rows, len(runs), len(hs))
+			}
+			for i, run := range runs {
+				end := i + run
+				if run < 1 || end > len(hs) || (end < len(hs) && hs[end] == hs[i]) {
+					t.Fatalf("%s rows=%d: run %d at tile %d of %v", p, rows, run, i, hs)
+				}
+				for _, h := range hs[i:end] {
+					if h != hs[i] {
+						t.Fatalf("%s rows=%d: run %d at tile %d of %v", p, rows, run, i, hs)
+					}
+				}
+			}
+		}
+	}
+}

@@ -42,6 +42,7 @@ func main() {
 		}
 	}
 	copyRows(&w)
+	transpose8(&w)
 	peak(&w, "Z", "AVX512")
 	peak(&w, "Y", "AVX2")
 	if err := os.WriteFile("kernels_amd64.s", w.Bytes(), 0o644); err != nil {
@@ -302,5 +303,58 @@ func copyRows(w *bytes.Buffer) {
 	fmt.Fprintln(w, "\tJNZ crloop")
 	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "crdone:")
+	fmt.Fprintln(w, "\tRET")
+}
+
+// transpose8 writes transpose8AVX2: n 8×8 blocks of alpha·srcᵀ, block i
+// from 8 rows of src (stride ld floats) at columns 8i…8i+7, written as 8
+// rows of 8 values 16 floats apart at dst + 8i·16 (half a panel's rows):
+// packing a transposed op(b). The products are VMULPS, alpha·v rounded
+// as the scalar packing rounds it.
+func transpose8(w *bytes.Buffer) {
+	fmt.Fprintln(w, "\n// func transpose8AVX2(dst, src *float32, ld, n int, alpha float32)")
+	fmt.Fprintln(w, "TEXT ·transpose8AVX2(SB), NOSPLIT, $0-36")
+	fmt.Fprintln(w, "\tMOVQ dst+0(FP), DI")
+	fmt.Fprintln(w, "\tMOVQ src+8(FP), SI")
+	fmt.Fprintln(w, "\tMOVQ ld+16(FP), R8")
+	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tMOVQ n+24(FP), CX")
+	fmt.Fprintln(w, "\tLEAQ (R8)(R8*2), R9") // 3·ld bytes
+	fmt.Fprintln(w, "\tTESTQ CX, CX")
+	fmt.Fprintln(w, "\tJZ tr8done")
+	fmt.Fprintln(w, "tr8loop:")
+	// Rows 0–7 of the block into Y0–Y7: SI, SI+ld, SI+2ld, SI+3ld, then
+	// the same from SI+4ld (in R10).
+	fmt.Fprintln(w, "\tLEAQ (SI)(R8*4), R10")
+	for r, m := range []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R9*1)"} {
+		fmt.Fprintf(w, "\tVMOVUPS %s, Y%d\n", m, r)
+	}
+	// Pairs of rows interleaved, then groups of four, then the 128-bit
+	// halves: Y8+q holds step q's eight values.
+	for r := 0; r < 8; r += 2 {
+		fmt.Fprintf(w, "\tVUNPCKLPS Y%d, Y%d, Y%d\n", r+1, r, 8+r)
+		fmt.Fprintf(w, "\tVUNPCKHPS Y%d, Y%d, Y%d\n", r+1, r, 9+r)
+	}
+	for i, t := range [][4]int{{10, 8, 0x44, 0}, {10, 8, 0xEE, 1}, {11, 9, 0x44, 2}, {11, 9, 0xEE, 3}, {14, 12, 0x44, 4}, {14, 12, 0xEE, 5}, {15, 13, 0x44, 6}, {15, 13, 0xEE, 7}} {
+		_ = i
+		fmt.Fprintf(w, "\tVSHUFPS $0x%02X, Y%d, Y%d, Y%d\n", t[2], t[0], t[1], t[3])
+	}
+	fmt.Fprintln(w, "\tVBROADCASTSS alpha+32(FP), Y15")
+	for q := range 8 {
+		lo, hi := q%4, 4+q%4
+		imm := 0x20
+		if q >= 4 {
+			imm = 0x31
+		}
+		fmt.Fprintf(w, "\tVPERM2F128 $0x%02X, Y%d, Y%d, Y8\n", imm, hi, lo)
+		fmt.Fprintln(w, "\tVMULPS Y15, Y8, Y8")
+		fmt.Fprintf(w, "\tVMOVUPS Y8, %d(DI)\n", 64*q)
+	}
+	fmt.Fprintln(w, "\tADDQ $32, SI")
+	fmt.Fprintln(w, "\tADDQ $512, DI")
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintln(w, "\tJNZ tr8loop")
+	fmt.Fprintln(w, "\tVZEROUPPER")
+	fmt.Fprintln(w, "tr8done:")
 	fmt.Fprintln(w, "\tRET")
 }

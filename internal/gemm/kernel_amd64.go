@@ -134,3 +134,22 @@ func copyRows16(dst, src []float32, n, ld int) bool {
 //
 //go:noescape
 func prefetchL2(p *float32, lines int)
+
+// transpose8AVX2 writes n 8×8 blocks of alpha·srcᵀ into half-panel rows
+// (kernels_amd64.s): block i from 8 rows of src (stride ld floats) at
+// columns 8i…8i+7, as 8 rows of 8 values 16 floats apart at dst[128i:].
+//
+//go:noescape
+func transpose8AVX2(dst, src *float32, ld, n int, alpha float32)
+
+// transpose8 writes dst[q·16+r] = alpha·src[r·ld+q] for r < 8, q < 8n and
+// reports whether it could (AVX2).
+func transpose8(dst, src []float32, ld, n int, alpha float32) bool {
+	if !hasAVX2 || n == 0 {
+		return false
+	}
+	_ = dst[(8*n-1)*PanelWidth+7]
+	_ = src[7*ld+8*n-1]
+	transpose8AVX2(&dst[0], &src[0], ld, n, alpha)
+	return true
+}

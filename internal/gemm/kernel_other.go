@@ -20,3 +20,6 @@ func copyRows16(dst, src []float32, n, ld int) bool { return false }
 
 // prefetchL2 does nothing on this platform.
 func prefetchL2(p *float32, lines int) {}
+
+// transpose8 reports false: no vector transpose on this platform.
+func transpose8(dst, src []float32, ld, n int, alpha float32) bool { return false }
