@@ -143,37 +143,44 @@ func TestMulParallelThin(t *testing.T) {
 }
 
 // TestSameBitsEverywhere checks the determinism promise: the assembly
-// paths, any number of workers, and a row computed alone give the same
-// bits (the Go path too where Go fuses multiply-adds; not on amd64 v1).
+// paths, any number of workers, and a
+// row computed alone give the same bits, for a and aᵀ (the Go path too
+// where Go fuses multiply-adds; not on amd64 v1).
 func TestSameBitsEverywhere(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, sh := range shapes {
-		a, lda, b, ldb, c0, ldc := operands(rng, false, true, sh.m, sh.n, sh.k)
-		var ref []float32
-		for _, p := range Paths() {
-			if p == OpenBLAS || (p == Go && !goFuses) {
-				continue
-			}
-			withPath(t, p)
-			for _, workers := range []int{1, 2, 7} {
-				c := slices.Clone(c0)
-				MulParallel(workers, false, true, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 1, c, ldc)
-				if ref == nil {
-					ref = c
+	for _, transA := range []bool{false, true} {
+		for _, sh := range shapes {
+			a, lda, b, ldb, c0, ldc := operands(rng, transA, true, sh.m, sh.n, sh.k)
+			var ref []float32
+			for _, p := range Paths() {
+				if p == OpenBLAS || (p == Go && !goFuses) {
 					continue
 				}
-				for i := range c {
-					if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-						t.Fatalf("%v: path %s with %d workers differs at %d: %v vs %v", sh, p, workers, i, c[i], ref[i])
+				withPath(t, p)
+				for _, workers := range []int{1, 2, 7} {
+					c := slices.Clone(c0)
+					MulParallel(workers, transA, true, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 1, c, ldc)
+					if ref == nil {
+						ref = c
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+							t.Fatalf("%v transA=%v: path %s with %d workers differs at %d: %v vs %v", sh, transA, p, workers, i, c[i], ref[i])
+						}
 					}
 				}
-			}
-			for i := range sh.m {
-				row := slices.Clone(c0[i*ldc : i*ldc+sh.n])
-				Mul(false, true, 1, sh.n, sh.k, 1, a[i*lda:], lda, b, ldb, 1, row, sh.n)
-				for j := range row {
-					if math.Float32bits(row[j]) != math.Float32bits(ref[i*ldc+j]) {
-						t.Fatalf("%v: path %s: row %d alone differs at column %d", sh, p, i, j)
+				for i := range sh.m {
+					row := slices.Clone(c0[i*ldc : i*ldc+sh.n])
+					ai := a[min(i*lda, len(a)):]
+					if transA {
+						ai = a[min(i, len(a)):]
+					}
+					Mul(transA, true, 1, sh.n, sh.k, 1, ai, lda, b, ldb, 1, row, sh.n)
+					for j := range row {
+						if math.Float32bits(row[j]) != math.Float32bits(ref[i*ldc+j]) {
+							t.Fatalf("%v transA=%v: path %s: row %d alone differs at column %d", sh, transA, p, i, j)
+						}
 					}
 				}
 			}
