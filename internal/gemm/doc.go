@@ -7,10 +7,12 @@
 // alpha), kBlock (256) steps of the inner dimension at a time, and a
 // micro-kernel accumulates an h×16 tile of c in registers (h = 8, 6 or 4 with
 // AVX-512, 6 or 4 with AVX2, 4 in pure Go), reading h rows of op(a) in
-// place, while the panel's block stays in L1. Constant weights (the
-// executor's Linear layers) are packed once, with Pack, and multiplied
-// with MulPacked (MulPackedEpilogue also applies a bias and activation to
-// each block as soon as it is final). MulParallel splits a large product
+// place, while the panel's block stays in L1; one call computes a run of
+// equal tiles down a panel. Constant weights (the executor's Linear
+// layers) are packed once, with Pack, and multiplied with MulPacked;
+// MulPackedBias has the kernels add a bias (and take a ReLU) while the
+// sums are in registers, MulPackedEpilogue applies any other function to
+// each block of c as soon as it is final. MulParallel splits a large product
 // by groups of panels, so that no worker packs what another one does, and
 // runs the groups on package parallel's workers.
 //
@@ -29,9 +31,11 @@
 // # Determinism
 //
 // Every element of c is the same sequence of fused multiply-adds over the
-// inner dimension in order (kBlock steps at a time, each block continuing
-// the previous block's sum): the result does not depend on the shape's
-// other dimensions, on the tiling, on the number of goroutines, or on the
-// path: AVX-512, AVX2 and pure Go (math.FMA) give the same bits. Only
-// OpenBLAS rounds differently.
+// inner dimension in order, from zero within each block of kBlock steps,
+// each block's sum then added once to what c holds: the result does not
+// depend on the shape's other dimensions, on the tiling, on the number of
+// goroutines, or on the path: AVX-512 and AVX2 give the same bits, and so
+// does pure Go where the compiler fuses a·b+c (arm64, amd64 with
+// GOAMD64=v3; with v1 and v2 each product is rounded first). OpenBLAS
+// rounds differently.
 package gemm
