@@ -217,55 +217,68 @@ func TestMulPacked(t *testing.T) {
 	}
 }
 
-// TestMulPackedEpilogue checks that the epilogue sees every element of c
-// exactly once, only after its value is final (the bits of MulPacked), and
-// never a column or row outside c, on every shape class (k over several
-// kBlock passes, m over several mBlock blocks, partial panels).
-func TestMulPackedEpilogue(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	extra := []struct{ m, n, k int }{{481, 300, 600}, {1000, 17, 260}}
+// packedShape is one product m×n×k of the packed-weight tests.
+type packedShape = struct{ m, n, k int }
+
+// forPackedCases runs f on every path with causeway's packed layout (all
+// but OpenBLAS), in turn, for every shape class and two shapes over
+// several row blocks and kBlock passes.
+func forPackedCases(t *testing.T, f func(p Path, sh packedShape)) {
+	t.Helper()
+	extra := []packedShape{{481, 300, 600}, {1000, 17, 260}}
 	for _, p := range Paths() {
 		if p == OpenBLAS {
 			continue
 		}
 		withPath(t, p)
 		for _, sh := range append(slices.Clone(shapes), extra...) {
-			a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
-			w = w[:sh.k*sh.n]
-			want := slices.Clone(c)
-			MulPacked(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), want, ldc)
-			got := slices.Clone(c)
-			seen := make([]int, len(c))
-			MulPackedEpilogue(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), got, ldc, func(part []float32, ld, rows, j0, width int) {
-				if ld != ldc || j0 < 0 || width < 1 || j0+width > sh.n || rows < 1 {
-					t.Fatalf("%s %v: epilogue over rows %d, columns %d+%d, ldc %d", p, sh, rows, j0, width, ld)
-				}
-				base := len(got) - len(part) // part starts at row i0, column j0
-				i0 := (base - j0) / ldc
-				if i0*ldc+j0 != base || i0+rows > sh.m {
-					t.Fatalf("%s %v: epilogue part at offset %d (rows %d, column %d)", p, sh, base, rows, j0)
-				}
-				for r := range rows {
-					for j := range width {
-						e := base + r*ldc + j
-						if math.Float32bits(part[r*ldc+j]) != math.Float32bits(want[e]) {
-							t.Fatalf("%s %v: epilogue saw c[%d][%d] = %v before it was final (%v)", p, sh, i0+r, j0+j, part[r*ldc+j], want[e])
-						}
-						seen[e]++
-						part[r*ldc+j] = -part[r*ldc+j]
+			f(p, sh)
+		}
+	}
+}
+
+// TestMulPackedEpilogue checks that the epilogue sees every element of c
+// exactly once, only after its value is final (the bits of MulPacked), and
+// never a column or row outside c, on every shape class (k over several
+// kBlock passes, m over several mBlock blocks, partial panels).
+func TestMulPackedEpilogue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	forPackedCases(t, func(p Path, sh packedShape) {
+		a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
+		w = w[:sh.k*sh.n]
+		want := slices.Clone(c)
+		MulPacked(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), want, ldc)
+		got := slices.Clone(c)
+		seen := make([]int, len(c))
+		MulPackedEpilogue(sh.m, sh.n, sh.k, a, lda, Pack(w, sh.k, sh.n), got, ldc, func(part []float32, ld, rows, j0, width int) {
+			if ld != ldc || j0 < 0 || width < 1 || j0+width > sh.n || rows < 1 {
+				t.Fatalf("%s %v: epilogue over rows %d, columns %d+%d, ldc %d", p, sh, rows, j0, width, ld)
+			}
+			base := len(got) - len(part) // part starts at row i0, column j0
+			i0 := (base - j0) / ldc
+			if i0*ldc+j0 != base || i0+rows > sh.m {
+				t.Fatalf("%s %v: epilogue part at offset %d (rows %d, column %d)", p, sh, base, rows, j0)
+			}
+			for r := range rows {
+				for j := range width {
+					e := base + r*ldc + j
+					if math.Float32bits(part[r*ldc+j]) != math.Float32bits(want[e]) {
+						t.Fatalf("%s %v: epilogue saw c[%d][%d] = %v before it was final (%v)", p, sh, i0+r, j0+j, part[r*ldc+j], want[e])
 					}
+					seen[e]++
+					part[r*ldc+j] = -part[r*ldc+j]
 				}
-			})
-			for i := range sh.m {
-				for j := range sh.n {
-					e := i*ldc + j
-					if seen[e] != 1 || got[e] != -want[e] {
-						t.Fatalf("%s %v: c[%d][%d] seen %d times, %v after the epilogue (want %v)", p, sh, i, j, seen[e], got[e], -want[e])
-					}
+			}
+		})
+		for i := range sh.m {
+			for j := range sh.n {
+				e := i*ldc + j
+				if seen[e] != 1 || got[e] != -want[e] {
+					t.Fatalf("%s %v: c[%d][%d] seen %d times, %v after the epilogue (want %v)", p, sh, i, j, seen[e], got[e], -want[e])
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestMulPackedBias holds MulPackedBias to MulPacked followed by
@@ -275,39 +288,32 @@ func TestMulPackedEpilogue(t *testing.T) {
 // NaN, and nothing outside the matrix is written.
 func TestMulPackedBias(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	extra := []struct{ m, n, k int }{{481, 300, 600}, {1000, 17, 260}}
-	for _, p := range Paths() {
-		if p == OpenBLAS {
-			continue
-		}
-		withPath(t, p)
-		for _, sh := range append(slices.Clone(shapes), extra...) {
-			for _, relu := range []bool{false, true} {
-				a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
-				if sh.m > 2 && sh.k > 0 {
-					a[lda] = float32(math.NaN()) // row 1 is NaN throughout
+	forPackedCases(t, func(p Path, sh packedShape) {
+		for _, relu := range []bool{false, true} {
+			a, lda, w, _, c, ldc := operands(rng, false, false, sh.m, sh.n, sh.k)
+			if sh.m > 2 && sh.k > 0 {
+				a[lda] = float32(math.NaN()) // row 1 is NaN throughout
+			}
+			w = w[:sh.k*sh.n]
+			bias := randSlice(rng, sh.n)
+			packed := Pack(w, sh.k, sh.n)
+			want := slices.Clone(c)
+			MulPacked(sh.m, sh.n, sh.k, a, lda, packed, want, ldc)
+			if sh.n > 0 && sh.m > 0 {
+				done := simd.BiasRows(want, ldc, sh.m, bias, relu)
+				for i := range sh.m {
+					biasAct(want[i*ldc+done:i*ldc+sh.n], bias[done:], relu)
 				}
-				w = w[:sh.k*sh.n]
-				bias := randSlice(rng, sh.n)
-				packed := Pack(w, sh.k, sh.n)
-				want := slices.Clone(c)
-				MulPacked(sh.m, sh.n, sh.k, a, lda, packed, want, ldc)
-				if sh.n > 0 && sh.m > 0 {
-					done := simd.BiasRows(want, ldc, sh.m, bias, relu)
-					for i := range sh.m {
-						biasAct(want[i*ldc+done:i*ldc+sh.n], bias[done:], relu)
-					}
-				}
-				got := slices.Clone(c)
-				MulPackedBias(sh.m, sh.n, sh.k, a, lda, packed, bias, relu, got, ldc)
-				for e := range got {
-					if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-						t.Fatalf("%s %v relu=%v: c[%d][%d] = %v, MulPacked and BiasRows %v", p, sh, relu, e/ldc, e%ldc, got[e], want[e])
-					}
+			}
+			got := slices.Clone(c)
+			MulPackedBias(sh.m, sh.n, sh.k, a, lda, packed, bias, relu, got, ldc)
+			for e := range got {
+				if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+					t.Fatalf("%s %v relu=%v: c[%d][%d] = %v, MulPacked and BiasRows %v", p, sh, relu, e/ldc, e%ldc, got[e], want[e])
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestPlanRows(t *testing.T) {
