@@ -48,10 +48,12 @@ const actNone unaryOp = 255
 
 // linearKernel is y = act(x·W + b) over the last axis of x, for a 2-D
 // initializer W [K, Nout] and an optional 1-D initializer b [Nout]: one
-// GEMM over the flattened [rows, K] view of x. With packed weights a bias
-// and ReLU are applied by the kernels to the sums still in registers
-// (gemm.MulPackedBias), GELU to each block of the product while it is in
-// cache; unpacked, the same epilogue runs in one pass after the product.
+// GEMM over the flattened [rows, K] view of x. With packed weights a bias,
+// alone or followed by ReLU, is applied by the kernels to the sums still
+// in registers (gemm.MulPackedBias); GELU, and ReLU without a bias, run on
+// each block of the product while it is in cache; unpacked, the epilogue
+// runs in one pass after the product. Every path gives the same bits (one
+// ReLU rule, relu32's).
 type linearKernel struct {
 	w       []float32 // k×nout, row-major; nil once packed
 	packed  []float32 // gemm.Pack(w); nil when w is kept
@@ -98,9 +100,7 @@ func (l *linearKernel) epilogue() gemm.Epilogue {
 
 // kernelBias reports whether the packed product applies the bias and
 // activation itself: a bias, then ReLU or nothing (gemm.MulPackedBias,
-// whose bits are simd.BiasRows's after the product; the epilogue's
-// scalar columns past a multiple of 8 may differ from them for −0 and
-// NaN, which the kernels keep as VMAXPS does).
+// whose bits are the epilogue's: simd.BiasRows's and relu32's rule).
 func (l *linearKernel) kernelBias() bool {
 	return l.b != nil && (l.act == actNone || l.act == opRelu)
 }

@@ -323,11 +323,17 @@ func applyUnary(op unaryOp, dst, x []float32) {
 	}
 }
 
-// relu32 is max(v, 0) without a branch (random signs mispredict): the
-// sign bit selects zero. −0 and negative NaNs become +0.
+// relu32 is max(0, v) as the vector kernels' VMAXPS takes it (simd.ReLU,
+// simd.BiasRows, gemm.MulPackedBias), so that every column of a ReLU has
+// one rule whatever computed it: v < 0 becomes +0, and NaN (of either
+// sign) and −0 stay. It has no branch (random signs mispredict): zero is
+// selected when the sign bit is set and the magnitude is in (0, +Inf].
 func relu32(v float32) float32 {
 	b := math.Float32bits(v)
-	return math.Float32frombits(b &^ uint32(int32(b)>>31))
+	neg := b >> 31
+	mag := b &^ (1 << 31)
+	below := uint32((uint64(mag-1) - 0x7f800000) >> 63) // 1 ≤ mag ≤ Inf, unsigned
+	return math.Float32frombits(b &^ -(neg & below))
 }
 
 func sigmoid32(v float32) float32 {

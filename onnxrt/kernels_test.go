@@ -2,7 +2,12 @@ package onnxrt
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"testing"
+
+	"causeway/internal/gemm"
+	"causeway/internal/simd"
 )
 
 func ft(shape []int, v ...float32) tensor { return tensor{dtype: dtFloat, shape: shape, f: v} }
@@ -72,3 +77,69 @@ func TestGenericKernels(t *testing.T) {
 }
 
 func ptrT(t tensor) *tensor { return &t }
+
+// TestReLUOneRule holds every ReLU of the executor to one rule, VMAXPS's
+// max(0, v): negative values (−Inf included) become +0, NaN of either
+// sign and −0 stay. relu32 (the scalar columns), simd.ReLU (the vector
+// ones) and a Linear with ReLU, packed (the kernels apply it) or not (the
+// epilogue), must give the same bits for every column, the last ones past
+// a multiple of 8 included.
+func TestReLUOneRule(t *testing.T) {
+	negNaN := math.Float32frombits(0xffc00000) // x86's default NaN, as ∞ − ∞ gives
+	posNaN := math.Float32frombits(0x7fc00001)
+	values := []float32{1, -1, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		negNaN, posNaN, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}
+	rule := func(v float32) float32 {
+		if v < 0 {
+			return 0
+		}
+		return v
+	}
+	vec := make([]float32, 16)
+	for _, v := range values {
+		if got, want := relu32(v), rule(v); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("relu32(%08x) = %08x, want %08x", math.Float32bits(v), math.Float32bits(got), math.Float32bits(want))
+		}
+		for i := range vec {
+			vec[i] = v
+		}
+		out := make([]float32, len(vec))
+		for i := simd.ReLU(out, vec); i < len(out); i++ {
+			out[i] = relu32(vec[i])
+		}
+		for i, got := range out {
+			if want := rule(v); math.Float32bits(got) != math.Float32bits(want) {
+				t.Errorf("ReLU column %d of %08x = %08x, want %08x", i, math.Float32bits(v), math.Float32bits(got), math.Float32bits(want))
+			}
+		}
+	}
+	// A Linear with 9 outputs: x·W gives ∞ − ∞ (a negative NaN), −∞, a
+	// negative and a positive value in every column, the last one (past 8)
+	// included.
+	const k, nout = 2, 9
+	w := make([]float32, k*nout)
+	for j := range nout {
+		w[j], w[nout+j] = 1, -1
+	}
+	inf := float32(math.Inf(1))
+	x := ft([]int{4, k}, inf, inf, -inf, 0, -3, 1, 2, 1)
+	bias := make([]float32, nout)
+	var outs [2]tensor
+	for i, packed := range []bool{false, true} {
+		l := &linearKernel{w: slices.Clone(w), k: k, nout: nout, b: bias, act: opRelu}
+		l.epi = l.epilogue()
+		if packed {
+			l.packed, l.w = gemm.Pack(l.w, k, nout), nil
+		}
+		outs[i] = runKernel(t, l, &x)
+	}
+	for i := range outs[0].f {
+		got, want := outs[1].f[i], outs[0].f[i]
+		if math.Float32bits(got) != math.Float32bits(want) || math.Float32bits(want) != math.Float32bits(rule(want)) {
+			t.Errorf("Linear+ReLU [%d][%d]: packed %08x, unpacked %08x", i/nout, i%nout, math.Float32bits(got), math.Float32bits(want))
+		}
+	}
+	if got := math.Float32bits(outs[1].f[nout-1]); got != 0xffc00000 {
+		t.Errorf("∞ − ∞ then ReLU in the last column = %08x, want the NaN 0xffc00000", got)
+	}
+}

@@ -8,7 +8,8 @@
 // micro-kernel accumulates an h×16 tile of c in registers (h = 8, 6 or 4 with
 // AVX-512, 6 or 4 with AVX2, 4 in pure Go), reading h rows of op(a) in
 // place, while the panel's block stays in L1; one call computes a run of
-// equal tiles down a panel. Constant weights (the executor's Linear
+// equal whole tiles down a whole panel (a short last tile and a narrow
+// last panel go through a 16-wide buffer, a tile at a time). Constant weights (the executor's Linear
 // layers) are packed once, with Pack, and multiplied with MulPacked;
 // MulPackedBias has the kernels add a bias (and take a ReLU) while the
 // sums are in registers, MulPackedEpilogue applies any other function to

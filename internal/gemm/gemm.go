@@ -246,7 +246,8 @@ func MulPackedEpilogue(m, n, k int, a []float32, lda int, packed []float32, c []
 // lda), the k×n matrix w, packed = Pack(w, k, n), and n bias values, and
 // then, when relu, every value v to max(0, v) (NaN and −0 stay): a Linear
 // layer, its bias and ReLU applied by the kernels to the sums still in
-// registers. The bits are MulPacked's followed by simd.BiasRows's. It
+// registers. Every column follows simd.BiasRows's rule, c + bias and then
+// VMAXPS's max(0, ·): the bits are MulPacked's followed by BiasRows's. It
 // panics if a slice is too short for its shape.
 func MulPackedBias(m, n, k int, a []float32, lda int, packed []float32, bias []float32, relu bool, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
@@ -338,9 +339,12 @@ func run(path Path, workers int, transA bool, m, n, k int, a []float32, lda int,
 }
 
 // block computes rows i0…i1−1 of c in panels p0…p1−1. The kernels read
-// op(a) in place (row kernels for a, column kernels for aᵀ; packing aᵀ
-// measured slower); only a last micro-panel with fewer rows than its
-// kernel is copied, zero-padded.
+// op(a) in place (row kernels for a, column kernels for aᵀ), but for aᵀ
+// with many panels (packATPanels), packed once per block of rows, and a
+// last micro-panel with fewer rows than its kernel, copied zero-padded.
+// Whole tiles of a whole panel go to the kernels a run at a time; a short
+// last tile and a panel narrower than 16 columns go one tile at a time
+// through a 16-wide buffer.
 func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda int, ob operandB, c []float32, ldc int, acc bool) {
 	plans := plansOf(path)
 	var bb []float32

@@ -77,8 +77,10 @@ func aOperand(kind byte, r, u int) string {
 // the A value broadcast from memory into the FMA) or AVX2 (two ymm
 // accumulators per row sharing one broadcast register).
 //
-// Registers: SI (and R9–R11) a, R8 lda in bytes, DI b, CX k, DX c, R12 ldc
-// in bytes, BX acc.
+// Registers: SI (and R9–R11) a, R8 lda in bytes, R13 3·lda in bytes (row
+// kernels), DI b, CX the steps left, DX c, R12 ldc in bytes, BX acc, AX
+// scratch (k's parity, then the bias pointer, then the steps to the next
+// tile).
 func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	isa := "AVX2"
 	if wide {
@@ -329,14 +331,15 @@ func transpose8(w *bytes.Buffer) {
 	for r, m := range []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R9*1)"} {
 		fmt.Fprintf(w, "\tVMOVUPS %s, Y%d\n", m, r)
 	}
-	// Pairs of rows interleaved, then groups of four, then the 128-bit
-	// halves: Y8+q holds step q's eight values.
+	// Pairs of rows interleaved, then groups of four: Y0–Y7 hold step q's
+	// values of rows 0–3 (Y0+q) and 4–7 (Y4+q) in their low halves and
+	// step q+4's in their high halves; each step's eight values are then
+	// put together in Y8 by VPERM2F128 and stored.
 	for r := 0; r < 8; r += 2 {
 		fmt.Fprintf(w, "\tVUNPCKLPS Y%d, Y%d, Y%d\n", r+1, r, 8+r)
 		fmt.Fprintf(w, "\tVUNPCKHPS Y%d, Y%d, Y%d\n", r+1, r, 9+r)
 	}
-	for i, t := range [][4]int{{10, 8, 0x44, 0}, {10, 8, 0xEE, 1}, {11, 9, 0x44, 2}, {11, 9, 0xEE, 3}, {14, 12, 0x44, 4}, {14, 12, 0xEE, 5}, {15, 13, 0x44, 6}, {15, 13, 0xEE, 7}} {
-		_ = i
+	for _, t := range [][4]int{{10, 8, 0x44, 0}, {10, 8, 0xEE, 1}, {11, 9, 0x44, 2}, {11, 9, 0xEE, 3}, {14, 12, 0x44, 4}, {14, 12, 0xEE, 5}, {15, 13, 0x44, 6}, {15, 13, 0xEE, 7}} {
 		fmt.Fprintf(w, "\tVSHUFPS $0x%02X, Y%d, Y%d, Y%d\n", t[2], t[0], t[1], t[3])
 	}
 	fmt.Fprintln(w, "\tVBROADCASTSS alpha+32(FP), Y15")

@@ -2,7 +2,11 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
 
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -50,6 +54,19 @@ func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, 
 // asmKernel runs path p's h-row kernel (row kernel when rows, else column
 // kernel) over t.n tiles and reports whether it has one.
 func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
+	// The assembly trusts these: at least one tile (it counts tiles down
+	// to zero) and every tile's a, b and c inside the slices.
+	if t.n < 1 || k < 1 {
+		panic(fmt.Sprintf("gemm: kernel over %d tiles of %d steps", t.n, k))
+	}
+	last := (t.n - 1) * t.astep
+	if rows {
+		_ = a[last+(h-1)*lda+k-1]
+	} else {
+		_ = a[last+(k-1)*lda+h-1]
+	}
+	_ = b[k*PanelWidth-1]
+	_ = c[(t.n-1)*t.cstep+(h-1)*ldc+PanelWidth-1]
 	pa, pb, pc := &a[0], &b[0], &c[0]
 	n, as, cs, pf := t.n, 4*t.astep, 4*t.cstep, t.prefetch
 	var bias *float32
