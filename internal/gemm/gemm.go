@@ -219,27 +219,7 @@ func MulPacked(m, n, k int, a []float32, lda int, packed []float32, c []float32,
 // it is final (a bias and activation then cost no pass of their own
 // over c). A nil epi does nothing.
 func MulPackedEpilogue(m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int, epi Epilogue) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("gemm: MulPacked: negative dimension in %d×%d×%d", m, n, k))
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
-		panic(fmt.Sprintf("gemm: MulPacked: slice too short for a %d×%d×%d product", m, n, k))
-	}
-	if k == 0 {
-		scaleRows(m, n, 0, c, ldc)
-		if epi != nil {
-			epi(c, ldc, m, 0, n)
-		}
-		return
-	}
-	path := Current()
-	if path == OpenBLAS {
-		path = Best() // the packed layout is causeway's own
-	}
-	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed, epi: epi}, c, ldc, false)
+	mulPacked("MulPacked", m, n, k, a, lda, packed, c, ldc, operandB{packed: packed, epi: epi})
 }
 
 // MulPackedBias sets c = a·w + bias for the m×k row-major a (stride
@@ -250,27 +230,46 @@ func MulPackedEpilogue(m, n, k int, a []float32, lda int, packed []float32, c []
 // VMAXPS's max(0, ·): the bits are MulPacked's followed by BiasRows's. It
 // panics if a slice is too short for its shape.
 func MulPackedBias(m, n, k int, a []float32, lda int, packed []float32, bias []float32, relu bool, c []float32, ldc int) {
+	if bias == nil {
+		bias = []float32{} // a bias of no values, too short for any column
+	}
+	mulPacked("MulPackedBias", m, n, k, a, lda, packed, c, ldc, operandB{packed: packed, bias: bias, relu: relu})
+}
+
+// mulPacked checks a packed product's shape, ob's bias too when it has one
+// (op names the caller in a panic), and runs it on the calling goroutine,
+// ob's bias, ReLU and epilogue included.
+func mulPacked(op string, m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int, ob operandB) {
 	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("gemm: MulPackedBias: negative dimension in %d×%d×%d", m, n, k))
+		panic(fmt.Sprintf("gemm: %s: negative dimension in %d×%d×%d", op, m, n, k))
 	}
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(bias) < n || len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
-		panic(fmt.Sprintf("gemm: MulPackedBias: slice too short for a %d×%d×%d product", m, n, k))
+	if len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) ||
+		(ob.bias != nil && len(ob.bias) < n) {
+		panic(fmt.Sprintf("gemm: %s: slice too short for a %d×%d×%d product", op, m, n, k))
+	}
+	if ob.bias != nil {
+		ob.bias = ob.bias[:n]
 	}
 	if k == 0 {
 		scaleRows(m, n, 0, c, ldc)
-		for i := range m {
-			biasAct(c[i*ldc:i*ldc+n], bias, relu)
+		if ob.bias != nil {
+			for i := range m {
+				biasAct(c[i*ldc:i*ldc+n], ob.bias, ob.relu)
+			}
+		}
+		if ob.epi != nil {
+			ob.epi(c, ldc, m, 0, n)
 		}
 		return
 	}
 	path := Current()
 	if path == OpenBLAS {
-		path = Best()
+		path = Best() // the packed layout is causeway's own
 	}
-	run(path, 1, false, m, n, k, a, lda, operandB{packed: packed, bias: bias[:n], relu: relu}, c, ldc, false)
+	run(path, 1, false, m, n, k, a, lda, ob, c, ldc, false)
 }
 
 func checkShape(op string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -435,36 +434,13 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						live := min(h, rows-r0)
 						i := ib + r0
 						ci := i*ldc + j0
-						if live == h && width == PanelWidth {
-							// A run of whole tiles of one height: one call.
-							run := plans.runs[rows][t]
-							if r0+run*h > rows {
-								run-- // the last tile is short
-							}
-							tl := tiles{n: run, cstep: h * ldc, prefetch: prefetch, bias: bias, relu: ob.relu}
-							var am []float32
-							amRows, amLd := true, lda
-							switch {
-							case packAT:
-								am, amRows, amLd, tl.astep = packed[off:], false, h, kb*h
-							case transA:
-								am, amRows, tl.astep = a[k0*lda+i:], false, h
-							default:
-								am, tl.astep = a[i*lda+k0:], h*lda
-							}
-							kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate, tl)
-							prefetch = max(0, prefetch-run)
-							t, r0, off = t+run, r0+run*h, off+run*kb*h
-							continue
-						}
-						// A partial tile (the last rows, or a panel narrower
-						// than 16) goes through a whole one; only its live
-						// rows and columns are kept.
+						// op(a)'s rows i…i+h−1 from column k0, for the kernel,
+						// and the step to the next tile's.
 						var am []float32
-						amRows, amLd := true, lda
+						amRows, amLd, astep := true, lda, h*lda
 						switch {
 						case packAT:
-							am, amRows, amLd = packed[off:off+kb*h], false, h
+							am, amRows, amLd, astep = packed[off:], false, h, kb*h
 						case live < h:
 							if pad == nil {
 								pbuf = getBuf(12 * kBlock)
@@ -475,10 +451,25 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 								packA(am, transA, h, live, i, k0, kb, a, lda)
 							}
 						case transA:
-							am, amRows = a[k0*lda+i:], false
+							am, amRows, astep = a[k0*lda+i:], false, h
 						default:
 							am = a[i*lda+k0:]
 						}
+						if live == h && width == PanelWidth {
+							// A run of whole tiles of one height: one call.
+							run := plans.runs[rows][t]
+							if r0+run*h > rows {
+								run-- // the last tile is short
+							}
+							kernel(path, amRows, h, am, amLd, bp, kb, c[ci:], ldc, accumulate,
+								tiles{n: run, astep: astep, cstep: h * ldc, prefetch: prefetch, bias: bias, relu: ob.relu})
+							prefetch = max(0, prefetch-run)
+							t, r0, off = t+run, r0+run*h, off+run*kb*h
+							continue
+						}
+						// A partial tile (the last rows, or a panel narrower
+						// than 16) goes through a whole one; only its live
+						// rows and columns are kept.
 						if accumulate != 0 {
 							for r := range live {
 								copy(tile[r*PanelWidth:r*PanelWidth+width], c[ci+r*ldc:ci+r*ldc+width])

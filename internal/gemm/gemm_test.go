@@ -351,6 +351,12 @@ func TestPanicsOnShortSlices(t *testing.T) {
 		},
 		"negative":     func() { Mul(false, false, -1, 16, 8, 1, nil, 8, nil, 16, 0, nil, 16) },
 		"short packed": func() { MulPacked(4, 16, 8, make([]float32, 32), 8, make([]float32, 127), make([]float32, 64), 16) },
+		"short bias": func() {
+			MulPackedBias(4, 16, 8, make([]float32, 32), 8, make([]float32, 128), make([]float32, 15), true, make([]float32, 64), 16)
+		},
+		"nil bias": func() {
+			MulPackedBias(4, 16, 8, make([]float32, 32), 8, make([]float32, 128), nil, false, make([]float32, 64), 16)
+		},
 	} {
 		func() {
 			defer func() {
