@@ -53,7 +53,7 @@ const actNone unaryOp = 255
 // in registers (gemm.MulPackedBias); GELU, and ReLU without a bias, run on
 // each block of the product while it is in cache; unpacked, the epilogue
 // runs in one pass after the product. Every path gives the same bits (one
-// ReLU rule, relu32's).
+// ReLU rule, simd.ReLU32's).
 type linearKernel struct {
 	w       []float32 // k×nout, row-major; nil once packed
 	packed  []float32 // gemm.Pack(w); nil when w is kept
@@ -100,7 +100,7 @@ func (l *linearKernel) epilogue() gemm.Epilogue {
 
 // kernelBias reports whether the packed product applies the bias and
 // activation itself: a bias, then ReLU or nothing (gemm.MulPackedBias,
-// whose bits are the epilogue's: simd.BiasRows's and relu32's rule).
+// whose bits are the epilogue's: simd.BiasRows's and simd.ReLU32's rule).
 func (l *linearKernel) kernelBias() bool {
 	return l.b != nil && (l.act == actNone || l.act == opRelu)
 }
@@ -150,7 +150,7 @@ func biasAct(act unaryOp, row, bias []float32) {
 		}
 	case opRelu:
 		for i := simd.BiasReLU(row, bias); i < len(row); i++ {
-			row[i] = relu32(row[i] + bias[i])
+			row[i] = simd.ReLU32(row[i] + bias[i])
 		}
 	default:
 		for i, b := range bias {

@@ -308,7 +308,7 @@ func applyUnary(op unaryOp, dst, x []float32) {
 		}
 	case opRelu:
 		for i := simd.ReLU(dst, x); i < len(dst); i++ {
-			dst[i] = relu32(x[i])
+			dst[i] = simd.ReLU32(x[i])
 		}
 	case opSigmoid:
 		for i, v := range x {
@@ -321,19 +321,6 @@ func applyUnary(op unaryOp, dst, x []float32) {
 			dst[i] = float32(math.Log(float64(v)))
 		}
 	}
-}
-
-// relu32 is max(0, v) as the vector kernels' VMAXPS takes it (simd.ReLU,
-// simd.BiasRows, gemm.MulPackedBias), so that every column of a ReLU has
-// one rule whatever computed it: v < 0 becomes +0, and NaN (of either
-// sign) and −0 stay. It has no branch (random signs mispredict): zero is
-// selected when the sign bit is set and the magnitude is in (0, +Inf].
-func relu32(v float32) float32 {
-	b := math.Float32bits(v)
-	neg := b >> 31
-	mag := b &^ (1 << 31)
-	below := uint32((uint64(mag-1) - 0x7f800000) >> 63) // 1 ≤ mag ≤ Inf, unsigned
-	return math.Float32frombits(b &^ -(neg & below))
 }
 
 func sigmoid32(v float32) float32 {

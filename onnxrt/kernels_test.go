@@ -80,7 +80,7 @@ func ptrT(t tensor) *tensor { return &t }
 
 // TestReLUOneRule holds every ReLU of the executor to one rule, VMAXPS's
 // max(0, v): negative values (−Inf included) become +0, NaN of either
-// sign and −0 stay. relu32 (the scalar columns), simd.ReLU (the vector
+// sign and −0 stay. simd.ReLU32 (the scalar columns), simd.ReLU (the vector
 // ones) and a Linear with ReLU, packed (the kernels apply it) or not (the
 // epilogue), must give the same bits for every column, the last ones past
 // a multiple of 8 included.
@@ -97,15 +97,15 @@ func TestReLUOneRule(t *testing.T) {
 	}
 	vec := make([]float32, 16)
 	for _, v := range values {
-		if got, want := relu32(v), rule(v); math.Float32bits(got) != math.Float32bits(want) {
-			t.Errorf("relu32(%08x) = %08x, want %08x", math.Float32bits(v), math.Float32bits(got), math.Float32bits(want))
+		if got, want := simd.ReLU32(v), rule(v); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("ReLU32(%08x) = %08x, want %08x", math.Float32bits(v), math.Float32bits(got), math.Float32bits(want))
 		}
 		for i := range vec {
 			vec[i] = v
 		}
 		out := make([]float32, len(vec))
 		for i := simd.ReLU(out, vec); i < len(out); i++ {
-			out[i] = relu32(vec[i])
+			out[i] = simd.ReLU32(vec[i])
 		}
 		for i, got := range out {
 			if want := rule(v); math.Float32bits(got) != math.Float32bits(want) {

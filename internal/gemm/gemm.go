@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"causeway/internal/parallel"
+	"causeway/internal/simd"
 )
 
 const (
@@ -630,14 +631,14 @@ func kernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, 
 	}
 }
 
-// biasAct sets row = row + bias and then, when relu, max(0, ·) as the
-// kernels' VMAXPS takes it: NaN and −0 stay as they are.
+// biasAct sets row = row + bias and then, when relu, simd.ReLU32 (the
+// kernels' VMAXPS rule: NaN and −0 stay as they are).
 func biasAct(row, bias []float32, relu bool) {
 	bias = bias[:len(row)]
 	for j, v := range row {
 		v += bias[j]
-		if relu && 0 > v {
-			v = 0
+		if relu {
+			v = simd.ReLU32(v)
 		}
 		row[j] = v
 	}

@@ -73,6 +73,20 @@ func ReLU(dst, x []float32) int {
 	return len(dst) &^ 7
 }
 
+// ReLU32 is max(0, v) as the vector kernels' VMAXPS takes it (ReLU,
+// BiasReLU, BiasRows, and package gemm's kernels), the scalar form for
+// tails and CPUs without vector kernels, so that every column of a ReLU
+// has one rule whatever computed it: v < 0 becomes +0, and NaN (of either
+// sign) and −0 stay. It has no branch (random signs mispredict): zero is
+// selected when the sign bit is set and the magnitude is in (0, +Inf].
+func ReLU32(v float32) float32 {
+	b := math.Float32bits(v)
+	neg := b >> 31
+	mag := b &^ (1 << 31)
+	below := uint32((uint64(mag-1) - 0x7f800000) >> 63) // 1 ≤ mag ≤ Inf, unsigned
+	return math.Float32frombits(b &^ -(neg & below))
+}
+
 // BiasReLU replaces dst[i] by max(dst[i] + bias[i], 0); bias must be at
 // least as long as dst. It is BiasRows on one row.
 func BiasReLU(dst, bias []float32) int {
