@@ -39,19 +39,50 @@ func (x *ir) fuse() {
 // compare.
 var packLinear = true
 
+// sparseLinear lets packWeights choose the sparse product for a ReLU's
+// input; tests turn it off to compare.
+var sparseLinear = true
+
 // packWeights makes every live Linear's bias and activation its product's
 // epilogue, and lays out its weights in package gemm's panels once
 // (gemm.Pack, the same layout on every kernel path), dropping the
-// row-major copy, so that no call re-packs them.
+// row-major copy, so that no call re-packs them. A Linear whose input is
+// a ReLU's output and whose weights are all finite skips the input's
+// zeros (gemm.MulPackedBiasSparse: the same bits).
 func (x *ir) packWeights() {
 	for _, n := range x.nodes {
 		if l, ok := n.k.(*linearKernel); ok && !n.dead {
 			l.epi = l.epilogue()
+			l.sparse = sparseLinear && x.reluOutput(n.in[0]) && allFinite(l.w)
 			if packLinear && l.w != nil {
 				l.packed, l.w = gemm.Pack(l.w, l.k, l.nout), nil
 			}
 		}
 	}
+}
+
+// reluOutput reports whether v is the output of a ReLU: a Relu node or a
+// Linear ending in one.
+func (x *ir) reluOutput(v string) bool {
+	if x.from(v, "Relu") != nil {
+		return true
+	}
+	p := x.from(v, "Linear")
+	if p == nil {
+		return false
+	}
+	l, ok := p.k.(*linearKernel)
+	return ok && l.act == opRelu
+}
+
+// allFinite reports whether no value of w is infinite or NaN.
+func allFinite(w []float32) bool {
+	for _, v := range w {
+		if math.IsInf(float64(v), 0) || v != v {
+			return false
+		}
+	}
+	return true
 }
 
 // only reports whether n is the one node reading v (and v is no output).

@@ -61,6 +61,7 @@ type linearKernel struct {
 	b       []float32     // nil: no bias
 	act     unaryOp       // actNone, opRelu or opGelu
 	epi     gemm.Epilogue // bias and activation (set at load); nil: none
+	sparse  bool          // the input is a ReLU's and w is finite: skip its zeros
 }
 
 // epilogue returns the bias and activation as a gemm.Epilogue, applied to
@@ -105,6 +106,13 @@ func (l *linearKernel) kernelBias() bool {
 	return l.b != nil && (l.act == actNone || l.act == opRelu)
 }
 
+// skipsZeros reports whether the packed product skips the input's zeros
+// (gemm.MulPackedBiasSparse: the same bits as kernelBias's product, the
+// input being a ReLU's output and the weights finite).
+func (l *linearKernel) skipsZeros() bool {
+	return l.sparse && l.packed != nil && l.kernelBias()
+}
+
 func (l *linearKernel) run(s *state, n *node) error {
 	x, err := floatInput(s, n, 0)
 	if err != nil {
@@ -120,9 +128,12 @@ func (l *linearKernel) run(s *state, n *node) error {
 	out := s.setFloat(n.out[0], shape[:r]...)
 	rows := len(out.f) / max(l.nout, 1) // from the output: x has no values when K = 0
 	if l.packed != nil {
-		if l.kernelBias() {
+		switch {
+		case l.skipsZeros():
+			gemm.MulPackedBiasSparse(rows, l.nout, l.k, x.f, l.k, l.packed, l.b, l.act == opRelu, out.f, l.nout)
+		case l.kernelBias():
 			gemm.MulPackedBias(rows, l.nout, l.k, x.f, l.k, l.packed, l.b, l.act == opRelu, out.f, l.nout)
-		} else {
+		default:
 			gemm.MulPackedEpilogue(rows, l.nout, l.k, x.f, l.k, l.packed, out.f, l.nout, l.epi)
 		}
 		return nil

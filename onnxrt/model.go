@@ -458,6 +458,9 @@ func (m *Model) Plan() string {
 	if m.packed() {
 		products = "Linear weights packed at load, " + products
 	}
+	if sparse := m.sparseLinears(); sparse > 0 {
+		products += fmt.Sprintf(", %d Linear(s) skipping their ReLU input's zeros", sparse)
+	}
 	return fmt.Sprintf("%d ONNX nodes → %d kernels (%s), %s", m.nodes, len(m.plan.nodes), strings.Join(parts, " "), products)
 }
 
@@ -471,6 +474,17 @@ func (m *Model) Check(in contract.Pairs) error {
 }
 
 // packed reports whether the plan's Linear layers use packed weights.
+// sparseLinears counts the Linears that skip their input's zeros.
+func (m *Model) sparseLinears() int {
+	count := 0
+	for _, n := range m.plan.nodes {
+		if l, ok := n.k.(*linearKernel); ok && l.skipsZeros() {
+			count++
+		}
+	}
+	return count
+}
+
 func (m *Model) packed() bool {
 	for _, n := range m.plan.nodes {
 		if l, ok := n.k.(*linearKernel); ok && l.packed != nil {

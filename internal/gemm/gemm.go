@@ -247,10 +247,7 @@ func mulPacked(op string, m, n, k int, a []float32, lda int, packed []float32, c
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) ||
-		(ob.bias != nil && len(ob.bias) < n) {
-		panic(fmt.Sprintf("gemm: %s: slice too short for a %d×%d×%d product", op, m, n, k))
-	}
+	checkPacked(op, m, n, k, a, lda, packed, c, ldc, ob)
 	if ob.bias != nil {
 		ob.bias = ob.bias[:n]
 	}
@@ -271,6 +268,16 @@ func mulPacked(op string, m, n, k int, a []float32, lda int, packed []float32, c
 		path = Best() // the packed layout is causeway's own
 	}
 	run(path, 1, false, m, n, k, a, lda, ob, c, ldc, false)
+}
+
+// checkPacked panics (op names the caller) unless a, packed, c and ob's
+// bias, when it has one, are long enough for an m×n×k packed product
+// (m, n > 0).
+func checkPacked(op string, m, n, k int, a []float32, lda int, packed []float32, c []float32, ldc int, ob operandB) {
+	if len(packed) < PackedLen(k, n) || ldc < n || len(c) < (m-1)*ldc+n || (k > 0 && (lda < k || len(a) < (m-1)*lda+k)) ||
+		(ob.bias != nil && len(ob.bias) < n) {
+		panic(fmt.Sprintf("gemm: %s: slice too short for a %d×%d×%d product", op, m, n, k))
+	}
 }
 
 func checkShape(op string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

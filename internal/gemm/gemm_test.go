@@ -357,6 +357,19 @@ func TestPanicsOnShortSlices(t *testing.T) {
 		"nil bias": func() {
 			MulPackedBias(4, 16, 8, make([]float32, 32), 8, make([]float32, 128), nil, false, make([]float32, 64), 16)
 		},
+		// n = 128: a whole group of panels for the sparse kernels.
+		"short a (sparse)": func() {
+			MulPackedBiasSparse(4, 128, 8, make([]float32, 31), 8, make([]float32, 1024), make([]float32, 128), true, make([]float32, 512), 128)
+		},
+		"short c (sparse)": func() {
+			MulPackedBiasSparse(4, 128, 8, make([]float32, 32), 8, make([]float32, 1024), make([]float32, 128), true, make([]float32, 511), 128)
+		},
+		"short bias (sparse)": func() {
+			MulPackedBiasSparse(4, 128, 8, make([]float32, 32), 8, make([]float32, 1024), make([]float32, 127), true, make([]float32, 512), 128)
+		},
+		"nil bias (sparse)": func() {
+			MulPackedBiasSparse(4, 128, 8, make([]float32, 32), 8, make([]float32, 1024), nil, false, make([]float32, 512), 128)
+		},
 	} {
 		func() {
 			defer func() {

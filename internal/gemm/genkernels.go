@@ -41,6 +41,10 @@ func main() {
 			kernel(&w, false, kind, h)
 		}
 	}
+	for _, wide := range []bool{false, true} {
+		sparse(&w, wide)
+	}
+	nonzeroMasks(&w)
 	copyRows(&w)
 	transpose8(&w)
 	peak(&w, "Z", "AVX512")
@@ -359,5 +363,173 @@ func transpose8(w *bytes.Buffer) {
 	fmt.Fprintln(w, "\tJNZ tr8loop")
 	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "tr8done:")
+	fmt.Fprintln(w, "\tRET")
+}
+
+// sparse writes sparseRowsAVX2 (a group of 4 panels, 64 columns in 8 ymm
+// accumulators, 64 steps a call) and sparseRowsAVX512 (8 panels, 128
+// columns in 8 zmm, 32 steps): for each of rows rows, the sum over the
+// steps whose bit is set in the row's mask (the nonzero values of a) of
+// a[r][p]·b[p][·], one fused multiply-add per step in order, as the tile
+// kernels do with every step: a zero of a adds ±0, which changes no sum
+// but a zero's sign (see MulPackedBiasSparse). b is panel 0 of the group
+// at step 0; panel q is pstride·q floats on. flags: 1 continues the
+// block's sum held in s (else from zero); 2 ends the block: the sum (+ c
+// when 4) (+ bias, then max(0, ·) when 8) is written to c, else to s.
+func sparse(w *bytes.Buffer, wide bool) {
+	isa, reg, acc, vec, word, steps := "AVX2", "Y", 8, 32, "MOVQ", 64
+	if wide {
+		isa, reg, vec, word, steps = "AVX512", "Z", 64, "MOVL", 32
+	}
+	name := "sparseRows" + isa
+	l := "Lsp" + isa
+	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, masks *byte, ldm int, b *float32, pstride int, s *float32, lds int, rows int, flags int, c *float32, ldc int, bias *float32)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
+	fmt.Fprintln(w, "\tMOVQ a+0(FP), SI")
+	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
+	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tMOVQ masks+16(FP), DI")
+	fmt.Fprintln(w, "\tMOVQ b+32(FP), R10")
+	fmt.Fprintln(w, "\tMOVQ pstride+40(FP), R11")
+	fmt.Fprintln(w, "\tSHLQ $2, R11")
+	fmt.Fprintln(w, "\tLEAQ (R11)(R11*2), R12") // 3 panels on
+	if wide {
+		fmt.Fprintln(w, "\tLEAQ (R10)(R11*4), R13") // panel 4
+	}
+	fmt.Fprintln(w, "\tMOVQ s+48(FP), DX")
+	for _, arg := range []string{"lds+56(FP)", "ldc+88(FP)"} { // in bytes
+		fmt.Fprintf(w, "\tMOVQ %s, AX\n", arg)
+		fmt.Fprintln(w, "\tSHLQ $2, AX")
+		fmt.Fprintf(w, "\tMOVQ AX, %s\n", arg)
+	}
+	accs := func(f func(r int)) {
+		for r := range acc {
+			f(r)
+		}
+	}
+	fmt.Fprintf(w, "%srow:\n", l)
+	// a's steps two rows on, a cache line a 16 steps (rows are a whole
+	// row of a apart: past the hardware prefetchers' reach).
+	for off := 0; off < 4*steps; off += 64 {
+		fmt.Fprintf(w, "\tPREFETCHT0 %d(SI)(R8*2)\n", off)
+	}
+	// So are s's and the mask's: a row's sums start after the mispredicted
+	// end of the row before, and would wait for them.
+	fmt.Fprintln(w, "\tMOVQ lds+56(FP), AX")
+	for off := 0; off < 8*vec; off += 64 {
+		fmt.Fprintf(w, "\tPREFETCHT0 %d(DX)(AX*2)\n", off)
+	}
+	fmt.Fprintln(w, "\tMOVQ ldm+24(FP), AX")
+	fmt.Fprintln(w, "\tPREFETCHT0 (DI)(AX*2)")
+	fmt.Fprintln(w, "\tMOVQ flags+72(FP), AX")
+	fmt.Fprintln(w, "\tTESTQ $1, AX")
+	fmt.Fprintf(w, "\tJZ %szero\n", l)
+	accs(func(r int) { fmt.Fprintf(w, "\tVMOVUPS %d(DX), %s%d\n", vec*r, reg, r) })
+	fmt.Fprintf(w, "\tJMP %smask\n", l)
+	fmt.Fprintf(w, "%szero:\n", l)
+	accs(func(r int) {
+		if wide {
+			fmt.Fprintf(w, "\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
+		} else {
+			fmt.Fprintf(w, "\tVXORPS Y%d, Y%d, Y%d\n", r, r, r)
+		}
+	})
+	fmt.Fprintf(w, "%smask:\n", l)
+	fmt.Fprintf(w, "\t%s (DI), BX\n", word)
+	fmt.Fprintln(w, "\tTESTQ BX, BX")
+	fmt.Fprintf(w, "\tJZ %send\n", l)
+	// One set bit a pass: its step p (CX), a[p] broadcast, the panels'
+	// rows at b + 64·p (AX, and CX for panels 4–7).
+	fmt.Fprintf(w, "%sbit:\n", l)
+	fmt.Fprintln(w, "\tTZCNTQ BX, CX")
+	fmt.Fprintln(w, "\tBLSRQ BX, BX")
+	fmt.Fprintf(w, "\tVBROADCASTSS (SI)(CX*4), %s8\n", reg)
+	fmt.Fprintln(w, "\tSHLQ $6, CX")
+	fmt.Fprintln(w, "\tLEAQ (R10)(CX*1), AX")
+	panel := []string{"(AX)", "(AX)(R11*1)", "(AX)(R11*2)", "(AX)(R12*1)", "(CX)", "(CX)(R11*1)", "(CX)(R11*2)", "(CX)(R12*1)"}
+	if wide {
+		fmt.Fprintln(w, "\tADDQ R13, CX")
+		accs(func(r int) { fmt.Fprintf(w, "\tVFMADD231PS %s, Z8, Z%d\n", panel[r], r) })
+	} else {
+		accs(func(r int) {
+			off := ""
+			if r%2 == 1 {
+				off = "32"
+			}
+			fmt.Fprintf(w, "\tVFMADD231PS %s%s, Y8, Y%d\n", off, panel[r/2], r)
+		})
+	}
+	fmt.Fprintln(w, "\tTESTQ BX, BX")
+	fmt.Fprintf(w, "\tJNZ %sbit\n", l)
+	fmt.Fprintf(w, "%send:\n", l)
+	fmt.Fprintln(w, "\tMOVQ flags+72(FP), AX")
+	fmt.Fprintln(w, "\tTESTQ $2, AX")
+	fmt.Fprintf(w, "\tJNZ %sfinal\n", l)
+	accs(func(r int) { fmt.Fprintf(w, "\tVMOVUPS %s%d, %d(DX)\n", reg, r, vec*r) })
+	fmt.Fprintf(w, "\tJMP %snext\n", l)
+	// The block's sum + c, then + bias and max(0, ·) as the tile kernels
+	// take them (same operand order).
+	fmt.Fprintf(w, "%sfinal:\n", l)
+	fmt.Fprintln(w, "\tMOVQ c+80(FP), CX")
+	fmt.Fprintln(w, "\tTESTQ $4, AX")
+	fmt.Fprintf(w, "\tJZ %sbias\n", l)
+	accs(func(r int) { fmt.Fprintf(w, "\tVADDPS %d(CX), %s%d, %s%d\n", vec*r, reg, r, reg, r) })
+	fmt.Fprintf(w, "%sbias:\n", l)
+	fmt.Fprintln(w, "\tMOVQ bias+96(FP), BX")
+	fmt.Fprintln(w, "\tTESTQ BX, BX")
+	fmt.Fprintf(w, "\tJZ %sstore\n", l)
+	accs(func(r int) { fmt.Fprintf(w, "\tVADDPS %d(BX), %s%d, %s%d\n", vec*r, reg, r, reg, r) })
+	fmt.Fprintln(w, "\tTESTQ $8, AX")
+	fmt.Fprintf(w, "\tJZ %sstore\n", l)
+	if wide {
+		fmt.Fprintln(w, "\tVPXORD Z9, Z9, Z9")
+	} else {
+		fmt.Fprintln(w, "\tVXORPS Y9, Y9, Y9")
+	}
+	accs(func(r int) { fmt.Fprintf(w, "\tVMAXPS %s%d, %s9, %s%d\n", reg, r, reg, reg, r) })
+	fmt.Fprintf(w, "%sstore:\n", l)
+	accs(func(r int) { fmt.Fprintf(w, "\tVMOVUPS %s%d, %d(CX)\n", reg, r, vec*r) })
+	fmt.Fprintln(w, "\tMOVQ ldc+88(FP), AX")
+	fmt.Fprintln(w, "\tADDQ AX, c+80(FP)")
+	fmt.Fprintf(w, "%snext:\n", l)
+	fmt.Fprintln(w, "\tADDQ R8, SI")
+	fmt.Fprintln(w, "\tADDQ ldm+24(FP), DI")
+	fmt.Fprintln(w, "\tADDQ lds+56(FP), DX")
+	fmt.Fprintln(w, "\tDECQ rows+64(FP)")
+	fmt.Fprintf(w, "\tJNZ %srow\n", l)
+	fmt.Fprintln(w, "\tVZEROUPPER")
+	fmt.Fprintln(w, "\tRET")
+}
+
+// nonzeroMasks writes nonzeroMasksAVX2: for each of rows rows of a
+// (stride lda floats), chunks bytes at dst (stride ldm bytes), byte q's
+// bit j set when a[8q+j] ≠ 0 (NaN included): the sparse kernels' masks.
+func nonzeroMasks(w *bytes.Buffer) {
+	fmt.Fprintln(w, "\n// func nonzeroMasksAVX2(dst *byte, ldm int, a *float32, lda int, rows int, chunks int)")
+	fmt.Fprintln(w, "TEXT ·nonzeroMasksAVX2(SB), NOSPLIT, $0-48")
+	fmt.Fprintln(w, "\tMOVQ dst+0(FP), DI")
+	fmt.Fprintln(w, "\tMOVQ ldm+8(FP), R9")
+	fmt.Fprintln(w, "\tMOVQ a+16(FP), SI")
+	fmt.Fprintln(w, "\tMOVQ lda+24(FP), R8")
+	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tMOVQ rows+32(FP), R10")
+	fmt.Fprintln(w, "\tVXORPS Y15, Y15, Y15")
+	fmt.Fprintln(w, "nzrow:")
+	fmt.Fprintln(w, "\tMOVQ SI, AX")
+	fmt.Fprintln(w, "\tMOVQ DI, BX")
+	fmt.Fprintln(w, "\tMOVQ chunks+40(FP), CX")
+	fmt.Fprintln(w, "nzchunk:")
+	fmt.Fprintln(w, "\tVCMPPS $4, (AX), Y15, Y0") // NEQ_UQ: nonzero or NaN
+	fmt.Fprintln(w, "\tVMOVMSKPS Y0, DX")
+	fmt.Fprintln(w, "\tMOVB DX, (BX)")
+	fmt.Fprintln(w, "\tADDQ $32, AX")
+	fmt.Fprintln(w, "\tINCQ BX")
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintln(w, "\tJNZ nzchunk")
+	fmt.Fprintln(w, "\tADDQ R8, SI")
+	fmt.Fprintln(w, "\tADDQ R9, DI")
+	fmt.Fprintln(w, "\tDECQ R10")
+	fmt.Fprintln(w, "\tJNZ nzrow")
+	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "\tRET")
 }

@@ -170,3 +170,75 @@ func transpose8(dst, src []float32, ld, n int, alpha float32) bool {
 	transpose8AVX2(&dst[0], &src[0], ld, n, alpha)
 	return true
 }
+
+// The sparse kernels (kernels_amd64.s): rows rows of a's nonzero steps
+// against a group of sparseGroup(p) panels; see genkernels.go's sparse.
+//
+//go:noescape
+func sparseRowsAVX2(a *float32, lda int, masks *byte, ldm int, b *float32, pstride int, s *float32, lds int, rows int, flags int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func sparseRowsAVX512(a *float32, lda int, masks *byte, ldm int, b *float32, pstride int, s *float32, lds int, rows int, flags int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func nonzeroMasksAVX2(dst *byte, ldm int, a *float32, lda int, rows int, chunks int)
+
+// hasBMI1 is whether the sparse kernels' bit scans (TZCNT, BLSR) run.
+var hasBMI1 = cpu.X86.HasBMI1
+
+// sparseShape returns path p's sparse kernel's group of panels and steps
+// per call, or ok false when p has none.
+func sparseShape(p Path) (panels, steps int, ok bool) {
+	switch {
+	case !hasBMI1:
+		return 0, 0, false
+	case p == AVX512 && hasAVX512:
+		return 8, 32, true
+	case p == AVX2 && hasAVX2:
+		return 4, 64, true
+	}
+	return 0, 0, false
+}
+
+// sparseKernel runs path p's sparse kernel (sparseShape(p) must be ok)
+// over rows rows for the steps q…q+steps−1 (fewer at the end of k) of
+// one group of panels: a and masks at step q of the first row, b the
+// group's first panel at step q (panels pstride floats apart).
+func sparseKernel(p Path, a []float32, lda int, masks []byte, ldm int, b []float32, pstride, steps int, s []float32, lds, rows, flags int, c []float32, ldc int, bias []float32) {
+	panels, callSteps, _ := sparseShape(p)
+	width := panels * PanelWidth
+	// The assembly trusts these: a row at least, and every row's a, mask
+	// word, panel rows, s and c inside the slices.
+	if rows < 1 || steps < 1 {
+		panic(fmt.Sprintf("gemm: sparse kernel over %d rows of %d steps", rows, steps))
+	}
+	_ = a[(rows-1)*lda+steps-1]
+	_ = masks[(rows-1)*ldm+callSteps/8-1] // one mask word
+	_ = b[(panels-1)*pstride+steps*PanelWidth-1]
+	_ = s[(rows-1)*lds+width-1]
+	_ = c[(rows-1)*ldc+width-1]
+	var pb *float32
+	if bias != nil {
+		_ = bias[width-1]
+		pb = &bias[0]
+	}
+	if p == AVX512 {
+		sparseRowsAVX512(&a[0], lda, &masks[0], ldm, &b[0], pstride, &s[0], lds, rows, flags, &c[0], ldc, pb)
+		return
+	}
+	sparseRowsAVX2(&a[0], lda, &masks[0], ldm, &b[0], pstride, &s[0], lds, rows, flags, &c[0], ldc, pb)
+}
+
+// nonzeroChunks writes, for rows rows of a (stride lda), bytes 0…k/8−1 of
+// each row's mask (stride ldm) from whole chunks of 8 values, and reports
+// whether it could (AVX2).
+func nonzeroChunks(dst []byte, ldm int, a []float32, lda, rows, k int) bool {
+	chunks := k / 8
+	if !hasAVX2 || rows == 0 || chunks == 0 {
+		return false
+	}
+	_ = dst[(rows-1)*ldm+chunks-1]
+	_ = a[(rows-1)*lda+8*chunks-1]
+	nonzeroMasksAVX2(&dst[0], ldm, &a[0], lda, rows, chunks)
+	return true
+}

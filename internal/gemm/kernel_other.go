@@ -23,3 +23,14 @@ func prefetchL2(p *float32, lines int) {}
 
 // transpose8 reports false: no vector transpose on this platform.
 func transpose8(dst, src []float32, ld, n int, alpha float32) bool { return false }
+
+// sparseShape reports no sparse kernel on this platform.
+func sparseShape(p Path) (panels, steps int, ok bool) { return 0, 0, false }
+
+// sparseKernel is never called on this platform (sparseShape says none).
+func sparseKernel(p Path, a []float32, lda int, masks []byte, ldm int, b []float32, pstride, steps int, s []float32, lds, rows, flags int, c []float32, ldc int, bias []float32) {
+	panic("gemm: no sparse kernel on this platform")
+}
+
+// nonzeroChunks reports false: no vector masks on this platform.
+func nonzeroChunks(dst []byte, ldm int, a []float32, lda, rows, k int) bool { return false }

@@ -1,0 +1,100 @@
+package onnxrt
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"causeway/export"
+	"causeway/model"
+	"causeway/model/modeltest"
+)
+
+// TestSparseLinears checks which Linears skip their input's zeros and
+// that they give the bits of the dense product: in Model D (ReLU) the
+// second layer of every feed-forward block, in Model A (GELU) none.
+// d_model is 128 so that the sparse kernels take the columns on both
+// AVX2 and AVX-512.
+func TestSparseLinears(t *testing.T) {
+	cfg := func(v model.Variant) model.Config {
+		c := modeltest.SmallConfig(v, false)
+		c.DModel, c.FF = 128, 256
+		return c
+	}
+	load := func(t *testing.T, c model.Config, sparse bool) *Model {
+		t.Helper()
+		p, err := modeltest.InitAll(c, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := export.Build(c, p, export.Metadata{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := export.Marshal(mp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sparseLinear = sparse
+		defer func() { sparseLinear = true }()
+		m, err := LoadBytes("test", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	d := cfg(model.VariantD)
+	ff := d.Layers + d.StructLayers
+	t.Run("D", func(t *testing.T) {
+		sparse, dense := load(t, d, true), load(t, d, false)
+		if got := sparse.sparseLinears(); got != ff {
+			t.Fatalf("%d sparse Linears, want %d (one per feed-forward block): %s", got, ff, sparse.Plan())
+		}
+		if got := dense.sparseLinears(); got != 0 {
+			t.Fatalf("%d sparse Linears with sparseLinear off", got)
+		}
+		in := randomInputs(rand.New(rand.NewPCG(5, 6)), 4, 50, 20, true)
+		got, err := sparse.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := dense.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, pair := range map[string][2][]float32{"delta": {got.Delta, want.Delta}, "adj_logits": {got.AdjLogits, want.AdjLogits}} {
+			for i := range pair[1] {
+				if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+					t.Fatalf("%s[%d] = %v sparse, %v dense", name, i, pair[0][i], pair[1][i])
+				}
+			}
+		}
+	})
+	t.Run("A", func(t *testing.T) {
+		if got := load(t, cfg(model.VariantA), true).sparseLinears(); got != 0 {
+			t.Fatalf("%d sparse Linears in a GELU model", got)
+		}
+	})
+}
+
+// TestAllFinite checks the weights' test for the sparse product: a zero
+// input times an infinite or NaN weight is NaN, which skipping it would
+// lose.
+func TestAllFinite(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, tc := range []struct {
+		w    []float32
+		want bool
+	}{
+		{nil, true},
+		{[]float32{1, -2, 0, float32(math.Copysign(0, -1))}, true},
+		{[]float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}, true},
+		{[]float32{1, inf}, false},
+		{[]float32{-inf, 1}, false},
+		{[]float32{0, nan, 0}, false},
+	} {
+		if got := allFinite(tc.w); got != tc.want {
+			t.Errorf("allFinite(%v) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+}
