@@ -152,9 +152,12 @@ func completionCommand() *cli.Command {
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print the causeway version, its Go toolchain and platform, and the matrix-kernel path",
+		Usage: "print the causeway version, its Go toolchain and platform, and the matrix-kernel path (and, with AVX-512, its tile-shape measurement)",
 		Action: func(c *cli.Context) error {
 			_, err := fmt.Fprintf(c.App.Writer, "causeway %s (%s %s/%s, gemm %s)\n", c.App.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current())
+			if t := gemm.Tuning(); err == nil && t != "" {
+				_, err = fmt.Fprintf(c.App.Writer, "gemm tiles: %s\n", t)
+			}
 			return err
 		},
 	}

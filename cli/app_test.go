@@ -17,7 +17,11 @@ const testVersion = "0.1.0-test"
 // values and unknown flags, and scm refusing a used --out unless --force.
 func TestCLIConventions(t *testing.T) {
 	out, err := runApp("version")
-	if want := fmt.Sprintf("causeway %s (%s %s/%s, gemm %s)", testVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current()); err != nil || strings.TrimSpace(out) != want {
+	want := fmt.Sprintf("causeway %s (%s %s/%s, gemm %s)", testVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Current())
+	if t := gemm.Tuning(); t != "" {
+		want += "\ngemm tiles: " + t
+	}
+	if err != nil || strings.TrimSpace(out) != want {
 		t.Errorf("version: %q, %v", out, err)
 	}
 	for _, args := range [][]string{{"scm", "--out", t.TempDir(), "--nodes", "x"}, {"predict", "--modle", "m.onnx"}} {

@@ -48,7 +48,7 @@ var (
 // process.
 func peakGFLOPS(p gemm.Path) float64 {
 	peakOnce.Do(func() {
-		for _, q := range []gemm.Path{gemm.AVX2, gemm.AVX512} {
+		for _, q := range []gemm.Path{gemm.AVX2, gemm.AVX512, gemm.AVX512x32} {
 			peaks[q] = gemm.Peak(q)
 		}
 	})

@@ -13,21 +13,27 @@
 // layers) are packed once, with Pack, and multiplied with MulPacked;
 // MulPackedBias has the kernels add a bias (and take a ReLU) while the
 // sums are in registers, MulPackedEpilogue applies any other function to
-// each block of c as soon as it is final. MulParallel splits a large product
+// each block of c as soon as it is final. MulPackedBiasSparse is
+// MulPackedBias for an a with many zeros (a ReLU's output): its kernels
+// take a row at a time and multiply only a's nonzero values, with the same
+// bits when the weights are finite. MulParallel splits a large product
 // by groups of panels, so that no worker packs what another one does, and
 // runs the groups on package parallel's workers.
 //
 // # Kernel paths
 //
-// The path is chosen when the program starts from the CPU's features
-// (golang.org/x/sys/cpu): AVX-512 (F) if the CPU and the operating system
-// support it, else AVX2 with FMA, else pure Go (any architecture, arm64
-// included). The environment variable CAUSEWAY_GEMM=avx512|avx2|go forces a
-// path (a path the CPU lacks is refused and the best one kept; Problem says
-// why), and Use switches it at run time, for tests and benchmarks of every
-// path on one machine. A build with -tags openblas (cgo, libopenblas-dev)
-// adds the path "openblas", OpenBLAS's sgemm on one thread, kept for
-// comparison.
+// The path is chosen from the CPU's features (golang.org/x/sys/cpu): AVX-512
+// (F) if the CPU and the operating system support it, else AVX2 with FMA,
+// else pure Go (any architecture, arm64 included). AVX-512 has two tile
+// shapes, avx512 (8×16, one panel) and avx512x32 (8×32 across two panels,
+// MLAS's layout for cores with two 512-bit FMA units); the first product
+// times both on three small products and keeps the faster (Best, Tuning).
+// The environment variable CAUSEWAY_GEMM=avx512|avx512x32|avx2|go|best
+// forces a path (a path the CPU lacks is refused and the best one kept;
+// Problem says why), and Use switches it at run time, for tests and
+// benchmarks of every path on one machine. A build with -tags openblas
+// (cgo, libopenblas-dev) adds the path "openblas", OpenBLAS's sgemm on one
+// thread, kept for comparison.
 //
 // # Determinism
 //
@@ -35,8 +41,8 @@
 // inner dimension in order, from zero within each block of kBlock steps,
 // each block's sum then added once to what c holds: the result does not
 // depend on the shape's other dimensions, on the tiling, on the number of
-// goroutines, or on the path: AVX-512 and AVX2 give the same bits, and so
-// does pure Go where the compiler fuses a·b+c (arm64, amd64 with
-// GOAMD64=v3; with v1 and v2 each product is rounded first). OpenBLAS
-// rounds differently.
+// goroutines, or on the path: AVX-512 (both tile shapes) and AVX2 give the
+// same bits, and so does pure Go where the compiler fuses a·b+c (arm64,
+// amd64 with GOAMD64=v3; with v1 and v2 each product is rounded first).
+// OpenBLAS rounds differently.
 package gemm

@@ -403,6 +403,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						off, r0 = off+kb*h, r0+live
 					}
 				}
+				pairDone := 0 // tiles of panel p that the pair kernel did with panel p−1
 				for p := g0; p < g1; p++ {
 					var bp []float32
 					if ob.packed != nil {
@@ -436,8 +437,24 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 							bias = lastBias[:]
 						}
 					}
-					r0, off := 0, 0
-					for t := 0; t < len(plan); {
+					// avx512x32: the leading run of whole 8-row tiles of two
+					// whole panels in one 8×32 kernel call; the rest of each
+					// panel's tiles as on avx512.
+					t0 := 0
+					if pairDone > 0 {
+						t0, pairDone = pairDone, 0
+					} else if path == AVX512x32 && p+1 < g1 && j0+2*PanelWidth <= n && plan[0] == 8 {
+						lead := plans.runs[rows][0]
+						if lead*8 > rows {
+							lead-- // the last tile is short
+						}
+						if lead > 0 && pairKernel(transA, packAT, ob, bb, packed, p, g0, k, k0, kb, ib, j0, lead, a, lda, c, ldc, accumulate, prefetch) {
+							t0, pairDone = lead, lead
+						}
+					}
+					prefetch = max(0, prefetch-t0)
+					t, r0, off := t0, 8*t0, 8*t0*kb // the first t0 tiles are 8 rows high
+					for t < len(plan) {
 						h := plan[t]
 						live := min(h, rows-r0)
 						i := ib + r0
@@ -498,6 +515,36 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 			}
 		}
 	}
+}
+
+// pairKernel runs the 8×32 kernel over the first lead (whole, 8-row)
+// tiles of row block ib for panels p and p+1 (both whole) and block k0 of
+// kb steps, with block's operands (op(a) read in place, or packed aᵀ), and
+// reports whether it could.
+func pairKernel(transA, packAT bool, ob operandB, bb, packed []float32, p, g0, k, k0, kb, ib, j0, lead int, a []float32, lda int, c []float32, ldc, accumulate, prefetch int) bool {
+	var b []float32
+	var pstride int
+	if ob.packed != nil {
+		b, pstride = ob.packed[(p*k+k0)*PanelWidth:((p+1)*k+k0+kb)*PanelWidth], k*PanelWidth
+	} else {
+		b, pstride = bb[(p-g0)*kb*PanelWidth:(p-g0+2)*kb*PanelWidth], kb*PanelWidth
+	}
+	var am []float32
+	amRows, amLd, astep := true, lda, 8*lda
+	switch {
+	case packAT:
+		am, amRows, amLd, astep = packed, false, 8, kb*8
+	case transA:
+		am, amRows, astep = a[k0*lda+ib:], false, 8
+	default:
+		am = a[ib*lda+k0:]
+	}
+	var bias []float32 // on the last block of k only
+	if ob.bias != nil && k0+kb == k {
+		bias = ob.bias[j0 : j0+2*PanelWidth]
+	}
+	return asmPairKernel(amRows, am, amLd, b, pstride, kb, c[ib*ldc+j0:], ldc, accumulate,
+		tiles{n: lead, astep: astep, cstep: 8 * ldc, prefetch: prefetch, bias: bias, relu: ob.relu})
 }
 
 // packA writes rows i…i+live−1, columns k0…k0+kb−1 of op(a) into dst as a
@@ -604,7 +651,10 @@ var rowPlans = func() (t [3]rowPlan) {
 }()
 
 func plansOf(p Path) *rowPlan {
-	if p < 0 || p > AVX512 {
+	switch {
+	case p == AVX512x32:
+		p = AVX512 // the same heights: pairs of panels take its 8-row tiles
+	case p < 0 || p > AVX512:
 		p = Go
 	}
 	return &rowPlans[p]

@@ -143,14 +143,19 @@ func TestMulParallelThin(t *testing.T) {
 }
 
 // TestSameBitsEverywhere checks the determinism promise: the assembly
-// paths, any number of workers, and a
-// row computed alone give the same bits, for a and aᵀ (the Go path too
-// where Go fuses multiply-adds; not on amd64 v1).
+// paths (both AVX-512 tile shapes among them), any number of workers, and
+// a row computed alone give the same bits, for a and aᵀ, b and bᵀ, with
+// alpha and beta (the Go path too where Go fuses multiply-adds; not on
+// amd64 v1).
 func TestSameBitsEverywhere(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, transA := range []bool{false, true} {
+	for _, tc := range []struct {
+		transA, transB bool
+		alpha, beta    float32
+	}{{false, true, 1, 1}, {true, true, 1, 1}, {false, false, 0.5, 2}, {true, false, -1.5, 0}} {
+		transA := tc.transA
 		for _, sh := range shapes {
-			a, lda, b, ldb, c0, ldc := operands(rng, transA, true, sh.m, sh.n, sh.k)
+			a, lda, b, ldb, c0, ldc := operands(rng, transA, tc.transB, sh.m, sh.n, sh.k)
 			var ref []float32
 			for _, p := range Paths() {
 				if p == OpenBLAS || (p == Go && !goFuses) {
@@ -159,14 +164,14 @@ func TestSameBitsEverywhere(t *testing.T) {
 				withPath(t, p)
 				for _, workers := range []int{1, 2, 7} {
 					c := slices.Clone(c0)
-					MulParallel(workers, transA, true, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 1, c, ldc)
+					MulParallel(workers, transA, tc.transB, sh.m, sh.n, sh.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 					if ref == nil {
 						ref = c
 						continue
 					}
 					for i := range c {
 						if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-							t.Fatalf("%v transA=%v: path %s with %d workers differs at %d: %v vs %v", sh, transA, p, workers, i, c[i], ref[i])
+							t.Fatalf("%v %+v: path %s with %d workers differs at %d: %v vs %v", sh, tc, p, workers, i, c[i], ref[i])
 						}
 					}
 				}
@@ -176,10 +181,10 @@ func TestSameBitsEverywhere(t *testing.T) {
 					if transA {
 						ai = a[min(i, len(a)):]
 					}
-					Mul(transA, true, 1, sh.n, sh.k, 1, ai, lda, b, ldb, 1, row, sh.n)
+					Mul(transA, tc.transB, 1, sh.n, sh.k, tc.alpha, ai, lda, b, ldb, tc.beta, row, sh.n)
 					for j := range row {
 						if math.Float32bits(row[j]) != math.Float32bits(ref[i*ldc+j]) {
-							t.Fatalf("%v transA=%v: path %s: row %d alone differs at column %d", sh, transA, p, i, j)
+							t.Fatalf("%v %+v: path %s: row %d alone differs at column %d", sh, tc, p, i, j)
 						}
 					}
 				}

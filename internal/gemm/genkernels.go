@@ -41,6 +41,9 @@ func main() {
 			kernel(&w, false, kind, h)
 		}
 	}
+	for _, kind := range []byte{'C', 'R'} {
+		pairKernel(&w, kind)
+	}
 	for _, wide := range []bool{false, true} {
 		sparse(&w, wide)
 	}
@@ -530,6 +533,139 @@ func nonzeroMasks(w *bytes.Buffer) {
 	fmt.Fprintln(w, "\tADDQ R9, DI")
 	fmt.Fprintln(w, "\tDECQ R10")
 	fmt.Fprintln(w, "\tJNZ nzrow")
+	fmt.Fprintln(w, "\tVZEROUPPER")
+	fmt.Fprintln(w, "\tRET")
+}
+
+// pairKernel writes gemm8x32AVX512C/R, the AVX-512 kernels of the path
+// avx512x32: 8×32 tiles across two panels, the second pstride bytes after
+// the first (MLAS's layout: each a value broadcast once into a register
+// for two multiply-adds, 10 loads for 16 FMAs against the 8×16 kernels'
+// 9 for 8). Each element's sum is the 8×16 kernels' (the same FMAs in the
+// same order, b the same operand), so both give the same bits.
+func pairKernel(w *bytes.Buffer, kind byte) {
+	const h = 8
+	name := fmt.Sprintf("gemm8x32AVX512%c", kind)
+	l := fmt.Sprintf("L8x32%c", kind)
+	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int, pstride int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-112\n", name)
+	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
+	fmt.Fprintln(w, "\tSHLQ $2, R8")
+	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
+	fmt.Fprintln(w, "\tSHLQ $2, R12")
+	if kind == 'R' {
+		fmt.Fprintln(w, "\tLEAQ (R8)(R8*2), R13")
+	}
+	fmt.Fprintf(w, "%stile:\n", l)
+	fmt.Fprintln(w, "\tMOVQ a+0(FP), SI")
+	fmt.Fprintln(w, "\tMOVQ b+16(FP), DI")
+	fmt.Fprintln(w, "\tMOVQ k+24(FP), CX")
+	fmt.Fprintln(w, "\tMOVQ c+32(FP), DX")
+	fmt.Fprintln(w, "\tMOVQ pstride+104(FP), BX") // the second panel, from b
+	if kind == 'R' {
+		prev := "SI"
+		for _, reg := range rowBases[1:3] {
+			fmt.Fprintf(w, "\tLEAQ (%s)(R13*1), %s\n", prev, reg)
+			prev = reg
+		}
+	}
+	for r := range 2 * h {
+		fmt.Fprintf(w, "\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
+	}
+	step := func(u int) {
+		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Z24\n", 64*u)
+		fmt.Fprintf(w, "\tVMOVUPS %d(DI)(BX*1), Z25\n", 64*u)
+		for r := range h {
+			t := 26 + r%2
+			fmt.Fprintf(w, "\tVBROADCASTSS %s, Z%d\n", aOperand(kind, r, u), t)
+			fmt.Fprintf(w, "\tVFMADD231PS Z%d, Z24, Z%d\n", t, 2*r)
+			fmt.Fprintf(w, "\tVFMADD231PS Z%d, Z25, Z%d\n", t, 2*r+1)
+		}
+	}
+	advance := func(steps int) {
+		fmt.Fprintf(w, "\tADDQ $%d, DI\n", 64*steps)
+		if kind == 'C' {
+			if steps == 2 {
+				fmt.Fprintln(w, "\tLEAQ (SI)(R8*2), SI")
+			} else {
+				fmt.Fprintln(w, "\tADDQ R8, SI")
+			}
+			return
+		}
+		for _, reg := range rowBases[:(h+2)/3] {
+			fmt.Fprintf(w, "\tADDQ $%d, %s\n", 4*steps, reg)
+		}
+	}
+	fmt.Fprintln(w, "\tMOVQ CX, AX")
+	fmt.Fprintln(w, "\tSHRQ $1, CX")
+	fmt.Fprintf(w, "\tJZ %stail\n", l)
+	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sloop\n", l)
+	fmt.Fprintf(w, "%sloopPF:\n", l)
+	step(0)
+	step(1)
+	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)")
+	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)(BX*1)")
+	advance(2)
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintf(w, "\tJNZ %sloopPF\n", l)
+	fmt.Fprintf(w, "\tJMP %stail\n", l)
+	fmt.Fprintf(w, "%sloop:\n", l)
+	step(0)
+	step(1)
+	advance(2)
+	fmt.Fprintln(w, "\tDECQ CX")
+	fmt.Fprintf(w, "\tJNZ %sloop\n", l)
+	fmt.Fprintf(w, "%stail:\n", l)
+	fmt.Fprintln(w, "\tTESTQ $1, AX")
+	fmt.Fprintf(w, "\tJZ %sadd\n", l)
+	step(0)
+	fmt.Fprintf(w, "%sadd:\n", l)
+	fmt.Fprintln(w, "\tCMPQ acc+48(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sbias\n", l)
+	fmt.Fprintln(w, "\tMOVQ DX, BX")
+	for r := range h {
+		for x := range 2 {
+			fmt.Fprintf(w, "\tVADDPS %d(BX), Z%d, Z%d\n", 64*x, 2*r+x, 2*r+x)
+		}
+		if r < h-1 {
+			fmt.Fprintln(w, "\tADDQ R12, BX")
+		}
+	}
+	fmt.Fprintf(w, "%sbias:\n", l)
+	fmt.Fprintln(w, "\tMOVQ bias+88(FP), AX")
+	fmt.Fprintln(w, "\tTESTQ AX, AX")
+	fmt.Fprintf(w, "\tJZ %sstore\n", l)
+	fmt.Fprintln(w, "\tVMOVUPS (AX), Z24")
+	fmt.Fprintln(w, "\tVMOVUPS 64(AX), Z25")
+	for r := range h {
+		fmt.Fprintf(w, "\tVADDPS Z24, Z%d, Z%d\n", 2*r, 2*r)
+		fmt.Fprintf(w, "\tVADDPS Z25, Z%d, Z%d\n", 2*r+1, 2*r+1)
+	}
+	fmt.Fprintln(w, "\tCMPQ relu+96(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sstore\n", l)
+	fmt.Fprintln(w, "\tVPXORD Z26, Z26, Z26")
+	for r := range 2 * h {
+		fmt.Fprintf(w, "\tVMAXPS Z%d, Z26, Z%d\n", r, r)
+	}
+	fmt.Fprintf(w, "%sstore:\n", l)
+	for r := range h {
+		fmt.Fprintf(w, "\tVMOVUPS Z%d, (DX)\n", 2*r)
+		fmt.Fprintf(w, "\tVMOVUPS Z%d, 64(DX)\n", 2*r+1)
+		if r < h-1 {
+			fmt.Fprintln(w, "\tADDQ R12, DX")
+		}
+	}
+	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %snext\n", l)
+	fmt.Fprintln(w, "\tDECQ pf+80(FP)")
+	fmt.Fprintf(w, "%snext:\n", l)
+	fmt.Fprintln(w, "\tMOVQ astep+64(FP), AX")
+	fmt.Fprintln(w, "\tADDQ AX, a+0(FP)")
+	fmt.Fprintln(w, "\tMOVQ cstep+72(FP), AX")
+	fmt.Fprintln(w, "\tADDQ AX, c+32(FP)")
+	fmt.Fprintln(w, "\tDECQ tiles+56(FP)")
+	fmt.Fprintf(w, "\tJNZ %stile\n", l)
 	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "\tRET")
 }

@@ -51,9 +51,54 @@ func gemm6x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, 
 //go:noescape
 func gemm4x16AVX2R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)
 
+//go:noescape
+func gemm8x32AVX512C(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int, pstride int)
+
+//go:noescape
+func gemm8x32AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int, pstride int)
+
+// asmPairKernel runs the 8×32 kernel (row kernel when rows, else column
+// kernel) over t.n tiles of two panels, the second pstride floats after
+// the first in b, and reports whether this CPU has it (AVX-512).
+func asmPairKernel(rows bool, a []float32, lda int, b []float32, pstride, k int, c []float32, ldc int, acc int, t tiles) bool {
+	const h = 8
+	if !hasAVX512 {
+		return false
+	}
+	if t.n < 1 || k < 1 || pstride < k*PanelWidth {
+		panic(fmt.Sprintf("gemm: pair kernel over %d tiles of %d steps, panels %d apart", t.n, k, pstride))
+	}
+	last := (t.n - 1) * t.astep
+	if rows {
+		_ = a[last+(h-1)*lda+k-1]
+	} else {
+		_ = a[last+(k-1)*lda+h-1]
+	}
+	_ = b[pstride+k*PanelWidth-1]
+	_ = c[(t.n-1)*t.cstep+(h-1)*ldc+2*PanelWidth-1]
+	var bias *float32
+	relu := 0
+	if t.bias != nil {
+		_ = t.bias[2*PanelWidth-1] // the kernels read 32 values
+		bias = &t.bias[0]
+		if t.relu {
+			relu = 1
+		}
+	}
+	if rows {
+		gemm8x32AVX512R(&a[0], lda, &b[0], k, &c[0], ldc, acc, t.n, 4*t.astep, 4*t.cstep, t.prefetch, bias, relu, 4*pstride)
+	} else {
+		gemm8x32AVX512C(&a[0], lda, &b[0], k, &c[0], ldc, acc, t.n, 4*t.astep, 4*t.cstep, t.prefetch, bias, relu, 4*pstride)
+	}
+	return true
+}
+
 // asmKernel runs path p's h-row kernel (row kernel when rows, else column
 // kernel) over t.n tiles and reports whether it has one.
 func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
+	if p == AVX512x32 {
+		p = AVX512 // its 8×16 kernels
+	}
 	// The assembly trusts these: at least one tile (it counts tiles down
 	// to zero) and every tile's a, b and c inside the slices.
 	if t.n < 1 || k < 1 {
@@ -118,7 +163,7 @@ func fmaPeakAVX2(n int)
 // did (0 without one).
 func peakLoop(p Path, n int) float64 {
 	switch p {
-	case AVX512:
+	case AVX512, AVX512x32:
 		fmaPeakAVX512(n)
 		return float64(n) * 12 * 16 * 2
 	case AVX2:
@@ -192,7 +237,7 @@ func sparseShape(p Path) (panels, steps int, ok bool) {
 	switch {
 	case !hasBMI1:
 		return 0, 0, false
-	case p == AVX512 && hasAVX512:
+	case (p == AVX512 || p == AVX512x32) && hasAVX512:
 		return 8, 32, true
 	case p == AVX2 && hasAVX2:
 		return 4, 64, true
@@ -222,7 +267,7 @@ func sparseKernel(p Path, a []float32, lda int, masks []byte, ldm int, b []float
 		_ = bias[width-1]
 		pb = &bias[0]
 	}
-	if p == AVX512 {
+	if p == AVX512 || p == AVX512x32 {
 		sparseRowsAVX512(&a[0], lda, &masks[0], ldm, &b[0], pstride, &s[0], lds, rows, flags, &c[0], ldc, pb)
 		return
 	}

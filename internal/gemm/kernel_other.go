@@ -34,3 +34,8 @@ func sparseKernel(p Path, a []float32, lda int, masks []byte, ldm int, b []float
 
 // nonzeroChunks reports false: no vector masks on this platform.
 func nonzeroChunks(dst []byte, ldm int, a []float32, lda, rows, k int) bool { return false }
+
+// asmPairKernel reports false: no assembly kernels on this platform.
+func asmPairKernel(rows bool, a []float32, lda int, b []float32, pstride, k int, c []float32, ldc int, acc int, t tiles) bool {
+	return false
+}

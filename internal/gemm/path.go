@@ -22,12 +22,17 @@ const (
 	// OpenBLAS is OpenBLAS's sgemm through cgo; only in a build with
 	// -tags openblas.
 	OpenBLAS
+	// AVX512x32 is AVX512 with 8×32 tiles across two panels where whole
+	// 8-row tiles of two whole panels fit (MLAS's layout, built for cores
+	// with two 512-bit FMA units), the 8×16 kernels elsewhere; the same
+	// bits as AVX512.
+	AVX512x32
 )
 
 // EnvVar is the environment variable that forces a path at start-up.
 const EnvVar = "CAUSEWAY_GEMM"
 
-var pathNames = [...]string{Go: "go", AVX2: "avx2", AVX512: "avx512", OpenBLAS: "openblas"}
+var pathNames = [...]string{Go: "go", AVX2: "avx2", AVX512: "avx512", OpenBLAS: "openblas", AVX512x32: "avx512x32"}
 
 // String returns the path's name as CAUSEWAY_GEMM spells it.
 func (p Path) String() string {
@@ -37,14 +42,21 @@ func (p Path) String() string {
 	return pathNames[p]
 }
 
-// ParsePath returns the path named s (go, avx2, avx512, openblas; any case).
+// BestName is the name ParsePath and CAUSEWAY_GEMM take for Best().
+const BestName = "best"
+
+// ParsePath returns the path named s (go, avx2, avx512, openblas,
+// avx512x32, or best for Best(); any case).
 func ParsePath(s string) (Path, error) {
+	if strings.EqualFold(s, BestName) {
+		return Best(), nil
+	}
 	for p, name := range pathNames {
 		if strings.EqualFold(s, name) {
 			return Path(p), nil
 		}
 	}
-	return 0, fmt.Errorf("gemm: unknown kernel path %q (want one of %s)", s, strings.Join(pathNames[:], ", "))
+	return 0, fmt.Errorf("gemm: unknown kernel path %q (want one of %s, %s)", s, strings.Join(pathNames[:], ", "), BestName)
 }
 
 // Supported reports whether path p runs on this CPU and build.
@@ -54,7 +66,7 @@ func Supported(p Path) bool {
 		return true
 	case AVX2:
 		return hasAVX2
-	case AVX512:
+	case AVX512, AVX512x32:
 		return hasAVX512
 	case OpenBLAS:
 		return openblasSgemm != nil
@@ -75,16 +87,22 @@ func Paths() []Path {
 }
 
 // Best returns the fastest path built from causeway's own kernels that
-// this CPU supports.
+// this CPU supports: with AVX-512, avx512 or avx512x32, whichever tile
+// shape measured faster on this core (the first call times both, a few
+// milliseconds; see Tuning), else avx2, else go.
 func Best() Path {
 	switch {
 	case hasAVX512:
-		return AVX512
+		tuneOnce.Do(tune)
+		return Path(tuned.Load())
 	case hasAVX2:
 		return AVX2
 	}
 	return Go
 }
+
+// auto is current's value until the first product takes Best().
+const auto = -1
 
 var (
 	current atomic.Int32
@@ -92,22 +110,28 @@ var (
 )
 
 func init() {
-	p := Best()
-	if s := os.Getenv(EnvVar); s != "" {
+	current.Store(auto)
+	if s := os.Getenv(EnvVar); s != "" && !strings.EqualFold(s, BestName) {
 		switch q, err := ParsePath(s); {
 		case err != nil:
 			problem = fmt.Sprintf("%s=%s ignored: %v", EnvVar, s, err)
 		case !Supported(q):
 			problem = fmt.Sprintf("%s=%s ignored: this CPU or build has no %s path (it has %v)", EnvVar, s, q, Paths())
 		default:
-			p = q
+			current.Store(int32(q))
 		}
 	}
-	current.Store(int32(p))
 }
 
-// Current returns the path in use.
-func Current() Path { return Path(current.Load()) }
+// Current returns the path in use: the one CAUSEWAY_GEMM or Use chose,
+// else Best().
+func Current() Path {
+	if p := current.Load(); p != auto {
+		return Path(p)
+	}
+	current.CompareAndSwap(auto, int32(Best()))
+	return Path(current.Load())
+}
 
 // Problem returns why CAUSEWAY_GEMM was ignored, or "".
 func Problem() string { return problem }
@@ -119,7 +143,11 @@ func Use(p Path) (Path, error) {
 	if !Supported(p) {
 		return Current(), fmt.Errorf("gemm: this CPU or build has no %s path (it has %v)", p, Paths())
 	}
-	return Path(current.Swap(int32(p))), nil
+	prev := current.Swap(int32(p))
+	if prev == auto {
+		return Best(), nil
+	}
+	return Path(prev), nil
 }
 
 // The micro-kernel heights of each path, tallest first; asmKernel's switch
