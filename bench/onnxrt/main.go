@@ -96,7 +96,7 @@ func main() {
 	flag.BoolVar(&o.gonnx, "gonnx", false, "also time the generic gonnx path (slow)")
 	flag.StringVar(&o.interop, "interop", "tests/interop", "directory with bench.mjs and node_modules/onnxruntime-node")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of the Go executor's timed calls to `PREFIX`-<variant>-<B>.prof")
-	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time the executor on (comma-separated: "+fmt.Sprint(gemm.Paths())+")")
+	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time the executor on (comma-separated: "+fmt.Sprint(gemm.Paths())+", or "+gemm.BestName+")")
 	flag.Parse()
 	for _, f := range strings.Split(*pathsFlag, ",") {
 		p, err := gemm.ParsePath(f)

@@ -108,7 +108,7 @@ func main() {
 	defThreads := flag.Bool("default-threads", true, "also time PyTorch with its default thread settings")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds (causeway's side) to `FILE`")
 	fNodes := flag.Int("f-nodes", 30, "variables N of Model F's data sets (F's training draws 5–50)")
-	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time causeway on (comma-separated: "+fmt.Sprint(gemm.Paths())+")")
+	pathsFlag := flag.String("paths", gemm.Current().String(), "gemm kernel paths to time causeway on (comma-separated: "+fmt.Sprint(gemm.Paths())+", or "+gemm.BestName+")")
 	pool := flag.Int("batches", 4, "causeway batches drawn before timing and cycled through")
 	seed := flag.Uint64("seed", 1, "seed of causeway's weights, batches and dropout")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch, networkx, pandas and rich")
