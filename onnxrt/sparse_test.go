@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"causeway/export"
 	"causeway/model"
 	"causeway/model/modeltest"
 )
@@ -23,18 +22,7 @@ func TestSparseLinears(t *testing.T) {
 	}
 	load := func(t *testing.T, c model.Config, sparse bool) *Model {
 		t.Helper()
-		p, err := modeltest.InitAll(c, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mp, err := export.Build(c, p, export.Metadata{Version: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := export.Marshal(mp)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, data := exported(t, c, 3)
 		sparseLinear = sparse
 		defer func() { sparseLinear = true }()
 		m, err := LoadBytes("test", data)

@@ -35,14 +35,14 @@ func main() {
 	fmt.Fprintln(&w, "#include \"textflag.h\"")
 	for _, kind := range []byte{'C', 'R'} {
 		for _, h := range []int{8, 6, 4} {
-			kernel(&w, true, kind, h)
+			kernel(&w, zmmTiles, kind, h)
 		}
 		for _, h := range []int{6, 4} {
-			kernel(&w, false, kind, h)
+			kernel(&w, ymmTiles, kind, h)
 		}
 	}
 	for _, kind := range []byte{'C', 'R'} {
-		pairKernel(&w, kind)
+		kernel(&w, pairTiles, kind, 8)
 	}
 	for _, wide := range []bool{false, true} {
 		sparse(&w, wide)
@@ -80,23 +80,35 @@ func aOperand(kind byte, r, u int) string {
 	return fmt.Sprintf("%d(%s)", 4*u, base)
 }
 
-// kernel writes one micro-kernel: AVX-512 (one zmm accumulator per row,
-// the A value broadcast from memory into the FMA) or AVX2 (two ymm
-// accumulators per row sharing one broadcast register).
+// tileShape is a family of micro-kernels: AVX-512 h×16 tiles (one zmm
+// accumulator per row, the A value broadcast from memory into the FMA),
+// AVX2 h×16 (two ymm accumulators per row sharing one broadcast
+// register), or AVX-512 8×32 across two panels (two zmm per row, as AVX2
+// but each vector a panel, the second pstride bytes after the first).
+type tileShape int
+
+const (
+	zmmTiles tileShape = iota
+	ymmTiles
+	pairTiles
+)
+
+// kernel writes one micro-kernel of shape ts and height h.
 //
 // Registers: SI (and R9–R11) a, R8 lda in bytes, R13 3·lda in bytes (row
-// kernels), DI b, CX the steps left, DX c, R12 ldc in bytes, BX acc, AX
-// scratch (k's parity, then the bias pointer, then the steps to the next
-// tile).
-func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
-	isa := "AVX2"
-	if wide {
-		isa = "AVX512"
+// kernels), DI b, BX the second panel's offset (pairs), CX the steps left,
+// DX c, R12 ldc in bytes, AX scratch (k's parity, then c's rows, then the
+// bias pointer, then the steps to the next tile).
+func kernel(w *bytes.Buffer, ts tileShape, kind byte, h int) {
+	name := map[tileShape]string{zmmTiles: fmt.Sprintf("gemm%dx16AVX512%c", h, kind), ymmTiles: fmt.Sprintf("gemm%dx16AVX2%c", h, kind),
+		pairTiles: fmt.Sprintf("gemm%dx32AVX512%c", h, kind)}[ts]
+	l := "L" + name[len("gemm"):]
+	args, frame := "", 104
+	if ts == pairTiles {
+		args, frame = ", pstride int", 112
 	}
-	name := fmt.Sprintf("gemm%dx16%s%c", h, isa, kind)
-	l := fmt.Sprintf("L%dx%s%c", h, isa, kind)
-	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
+	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int%s)\n", name, args)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
 	fmt.Fprintln(w, "\tSHLQ $2, R8")
 	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
@@ -111,7 +123,9 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	fmt.Fprintln(w, "\tMOVQ b+16(FP), DI")
 	fmt.Fprintln(w, "\tMOVQ k+24(FP), CX")
 	fmt.Fprintln(w, "\tMOVQ c+32(FP), DX")
-	fmt.Fprintln(w, "\tMOVQ acc+48(FP), BX")
+	if ts == pairTiles {
+		fmt.Fprintln(w, "\tMOVQ pstride+104(FP), BX")
+	}
 	if kind == 'R' {
 		// R9, R10, R11 = rows 3, 6, 9.
 		prev := "SI"
@@ -120,41 +134,57 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 			prev = reg
 		}
 	}
-	acc := func(r, half int) string {
-		if wide {
-			return fmt.Sprintf("Z%d", r)
-		}
-		return fmt.Sprintf("Y%d", 2*r+half)
+	// Each row's accumulators (one zmm, or two: a ymm panel's halves or a
+	// pair's panels), the registers of b's vectors, of the broadcast a
+	// value and of the bias, and where the second vector's b and c are.
+	halves, reg, bReg, bcast, biasReg, zero := 2, "Y", 12, 14, 12, 14
+	bSecond := func(u int) string { return fmt.Sprintf("%d(DI)", 64*u+32) }
+	cSecond := 32
+	switch ts {
+	case zmmTiles:
+		halves, reg, bReg, biasReg, zero = 1, "Z", 16, 16, 17
+	case pairTiles:
+		reg, bReg, bcast, biasReg, zero = "Z", 24, 26, 24, 26
+		bSecond = func(u int) string { return fmt.Sprintf("%d(DI)(BX*1)", 64*u) }
+		cSecond = 64
 	}
-	halves := 1
-	if !wide {
-		halves = 2
+	acc := func(r, half int) string { return fmt.Sprintf("%s%d", reg, halves*r+half) }
+	clearReg := func(x string) {
+		if reg == "Z" {
+			fmt.Fprintf(w, "\tVPXORD %s, %s, %s\n", x, x, x)
+		} else {
+			fmt.Fprintf(w, "\tVXORPS %s, %s, %s\n", x, x, x)
+		}
 	}
 	for r := range h {
 		for x := range halves {
-			if wide {
-				fmt.Fprintf(w, "\tVPXORD %s, %s, %s\n", acc(r, x), acc(r, x), acc(r, x))
-			} else {
-				fmt.Fprintf(w, "\tVXORPS %s, %s, %s\n", acc(r, x), acc(r, x), acc(r, x))
-			}
+			clearReg(acc(r, x))
 		}
 	}
 	// Two steps per iteration, then one more when k is odd.
 	step := func(u int) {
-		if wide {
-			fmt.Fprintf(w, "\tVMOVUPS %d(DI), Z16\n", 64*u)
+		fmt.Fprintf(w, "\tVMOVUPS %d(DI), %s%d\n", 64*u, reg, bReg)
+		if ts == zmmTiles {
 			for r := range h {
 				fmt.Fprintf(w, "\tVFMADD231PS.BCST %s, Z16, Z%d\n", aOperand(kind, r, u), r)
 			}
 			return
 		}
-		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Y12\n", 64*u)
-		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Y13\n", 64*u+32)
+		fmt.Fprintf(w, "\tVMOVUPS %s, %s%d\n", bSecond(u), reg, bReg+1)
+		// The product's operands in the roles the path's 16-wide kernels
+		// give them (which NaN of two a product keeps): b the second
+		// source with AVX-512, a with AVX2.
+		fma := func(b, a int, acc string) {
+			if ts == pairTiles {
+				a, b = b, a
+			}
+			fmt.Fprintf(w, "\tVFMADD231PS %s%d, %s%d, %s\n", reg, b, reg, a, acc)
+		}
 		for r := range h {
-			t := 14 + r%2
-			fmt.Fprintf(w, "\tVBROADCASTSS %s, Y%d\n", aOperand(kind, r, u), t)
-			fmt.Fprintf(w, "\tVFMADD231PS Y12, Y%d, %s\n", t, acc(r, 0))
-			fmt.Fprintf(w, "\tVFMADD231PS Y13, Y%d, %s\n", t, acc(r, 1))
+			t := bcast + r%2
+			fmt.Fprintf(w, "\tVBROADCASTSS %s, %s%d\n", aOperand(kind, r, u), reg, t)
+			fma(bReg, t, acc(r, 0))
+			fma(bReg+1, t, acc(r, 1))
 		}
 	}
 	advance := func(steps int) {
@@ -183,6 +213,9 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	step(0)
 	step(1)
 	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)")
+	if ts == pairTiles {
+		fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)(BX*1)")
+	}
 	advance(2)
 	fmt.Fprintln(w, "\tDECQ CX")
 	fmt.Fprintf(w, "\tJNZ %sloopPF\n", l)
@@ -198,57 +231,45 @@ func kernel(w *bytes.Buffer, wide bool, kind byte, h int) {
 	fmt.Fprintf(w, "\tJZ %sadd\n", l)
 	step(0)
 	fmt.Fprintf(w, "%sadd:\n", l)
-	fmt.Fprintln(w, "\tTESTQ BX, BX")
-	fmt.Fprintf(w, "\tJZ %sbias\n", l)
-	fmt.Fprintln(w, "\tMOVQ DX, BX")
+	fmt.Fprintln(w, "\tCMPQ acc+48(FP), $0")
+	fmt.Fprintf(w, "\tJEQ %sbias\n", l)
+	fmt.Fprintln(w, "\tMOVQ DX, AX")
 	for r := range h {
 		for x := range halves {
-			fmt.Fprintf(w, "\tVADDPS %d(BX), %s, %s\n", 32*x, acc(r, x), acc(r, x))
+			fmt.Fprintf(w, "\tVADDPS %d(AX), %s, %s\n", cSecond*x, acc(r, x), acc(r, x))
 		}
 		if r < h-1 {
-			fmt.Fprintln(w, "\tADDQ R12, BX")
+			fmt.Fprintln(w, "\tADDQ R12, AX")
 		}
 	}
-	// The final sums plus bias (16 values, c + bias as simd.BiasRows
-	// adds), then max(0, ·) as VMAXPS takes it (NaN and −0 stay) when relu.
+	// The final sums plus bias (16 or 32 values, c + bias as
+	// simd.BiasRows adds), then max(0, ·) as VMAXPS takes it (NaN and −0
+	// stay) when relu.
 	fmt.Fprintf(w, "%sbias:\n", l)
 	fmt.Fprintln(w, "\tMOVQ bias+88(FP), AX")
 	fmt.Fprintln(w, "\tTESTQ AX, AX")
 	fmt.Fprintf(w, "\tJZ %sstore\n", l)
-	bias := func(x int) string {
-		if wide {
-			return "Z16"
-		}
-		return fmt.Sprintf("Y%d", 12+x)
-	}
-	zero := "Y14"
-	if wide {
-		zero = "Z17"
-	}
 	for x := range halves {
-		fmt.Fprintf(w, "\tVMOVUPS %d(AX), %s\n", 32*x, bias(x))
+		fmt.Fprintf(w, "\tVMOVUPS %d(AX), %s%d\n", cSecond*x, reg, biasReg+x)
 	}
 	for r := range h {
 		for x := range halves {
-			fmt.Fprintf(w, "\tVADDPS %s, %s, %s\n", bias(x), acc(r, x), acc(r, x))
+			fmt.Fprintf(w, "\tVADDPS %s%d, %s, %s\n", reg, biasReg+x, acc(r, x), acc(r, x))
 		}
 	}
 	fmt.Fprintln(w, "\tCMPQ relu+96(FP), $0")
 	fmt.Fprintf(w, "\tJEQ %sstore\n", l)
-	if wide {
-		fmt.Fprintf(w, "\tVPXORD %s, %s, %s\n", zero, zero, zero)
-	} else {
-		fmt.Fprintf(w, "\tVXORPS %s, %s, %s\n", zero, zero, zero)
-	}
+	z := fmt.Sprintf("%s%d", reg, zero)
+	clearReg(z)
 	for r := range h {
 		for x := range halves {
-			fmt.Fprintf(w, "\tVMAXPS %s, %s, %s\n", acc(r, x), zero, acc(r, x))
+			fmt.Fprintf(w, "\tVMAXPS %s, %s, %s\n", acc(r, x), z, acc(r, x))
 		}
 	}
 	fmt.Fprintf(w, "%sstore:\n", l)
 	for r := range h {
 		for x := range halves {
-			fmt.Fprintf(w, "\tVMOVUPS %s, %d(DX)\n", acc(r, x), 32*x)
+			fmt.Fprintf(w, "\tVMOVUPS %s, %d(DX)\n", acc(r, x), cSecond*x)
 		}
 		if r < h-1 {
 			fmt.Fprintln(w, "\tADDQ R12, DX")
@@ -533,139 +554,6 @@ func nonzeroMasks(w *bytes.Buffer) {
 	fmt.Fprintln(w, "\tADDQ R9, DI")
 	fmt.Fprintln(w, "\tDECQ R10")
 	fmt.Fprintln(w, "\tJNZ nzrow")
-	fmt.Fprintln(w, "\tVZEROUPPER")
-	fmt.Fprintln(w, "\tRET")
-}
-
-// pairKernel writes gemm8x32AVX512C/R, the AVX-512 kernels of the path
-// avx512x32: 8×32 tiles across two panels, the second pstride bytes after
-// the first (MLAS's layout: each a value broadcast once into a register
-// for two multiply-adds, 10 loads for 16 FMAs against the 8×16 kernels'
-// 9 for 8). Each element's sum is the 8×16 kernels' (the same FMAs in the
-// same order, b the same operand), so both give the same bits.
-func pairKernel(w *bytes.Buffer, kind byte) {
-	const h = 8
-	name := fmt.Sprintf("gemm8x32AVX512%c", kind)
-	l := fmt.Sprintf("L8x32%c", kind)
-	fmt.Fprintf(w, "\n// func %s(a *float32, lda int, b *float32, k int, c *float32, ldc int, acc int, tiles int, astep int, cstep int, pf int, bias *float32, relu int, pstride int)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-112\n", name)
-	fmt.Fprintln(w, "\tMOVQ lda+8(FP), R8")
-	fmt.Fprintln(w, "\tSHLQ $2, R8")
-	fmt.Fprintln(w, "\tMOVQ ldc+40(FP), R12")
-	fmt.Fprintln(w, "\tSHLQ $2, R12")
-	if kind == 'R' {
-		fmt.Fprintln(w, "\tLEAQ (R8)(R8*2), R13")
-	}
-	fmt.Fprintf(w, "%stile:\n", l)
-	fmt.Fprintln(w, "\tMOVQ a+0(FP), SI")
-	fmt.Fprintln(w, "\tMOVQ b+16(FP), DI")
-	fmt.Fprintln(w, "\tMOVQ k+24(FP), CX")
-	fmt.Fprintln(w, "\tMOVQ c+32(FP), DX")
-	fmt.Fprintln(w, "\tMOVQ pstride+104(FP), BX") // the second panel, from b
-	if kind == 'R' {
-		prev := "SI"
-		for _, reg := range rowBases[1:3] {
-			fmt.Fprintf(w, "\tLEAQ (%s)(R13*1), %s\n", prev, reg)
-			prev = reg
-		}
-	}
-	for r := range 2 * h {
-		fmt.Fprintf(w, "\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
-	}
-	step := func(u int) {
-		fmt.Fprintf(w, "\tVMOVUPS %d(DI), Z24\n", 64*u)
-		fmt.Fprintf(w, "\tVMOVUPS %d(DI)(BX*1), Z25\n", 64*u)
-		for r := range h {
-			t := 26 + r%2
-			fmt.Fprintf(w, "\tVBROADCASTSS %s, Z%d\n", aOperand(kind, r, u), t)
-			fmt.Fprintf(w, "\tVFMADD231PS Z%d, Z24, Z%d\n", t, 2*r)
-			fmt.Fprintf(w, "\tVFMADD231PS Z%d, Z25, Z%d\n", t, 2*r+1)
-		}
-	}
-	advance := func(steps int) {
-		fmt.Fprintf(w, "\tADDQ $%d, DI\n", 64*steps)
-		if kind == 'C' {
-			if steps == 2 {
-				fmt.Fprintln(w, "\tLEAQ (SI)(R8*2), SI")
-			} else {
-				fmt.Fprintln(w, "\tADDQ R8, SI")
-			}
-			return
-		}
-		for _, reg := range rowBases[:(h+2)/3] {
-			fmt.Fprintf(w, "\tADDQ $%d, %s\n", 4*steps, reg)
-		}
-	}
-	fmt.Fprintln(w, "\tMOVQ CX, AX")
-	fmt.Fprintln(w, "\tSHRQ $1, CX")
-	fmt.Fprintf(w, "\tJZ %stail\n", l)
-	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
-	fmt.Fprintf(w, "\tJEQ %sloop\n", l)
-	fmt.Fprintf(w, "%sloopPF:\n", l)
-	step(0)
-	step(1)
-	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)")
-	fmt.Fprintln(w, "\tPREFETCHT0 8192(DI)(BX*1)")
-	advance(2)
-	fmt.Fprintln(w, "\tDECQ CX")
-	fmt.Fprintf(w, "\tJNZ %sloopPF\n", l)
-	fmt.Fprintf(w, "\tJMP %stail\n", l)
-	fmt.Fprintf(w, "%sloop:\n", l)
-	step(0)
-	step(1)
-	advance(2)
-	fmt.Fprintln(w, "\tDECQ CX")
-	fmt.Fprintf(w, "\tJNZ %sloop\n", l)
-	fmt.Fprintf(w, "%stail:\n", l)
-	fmt.Fprintln(w, "\tTESTQ $1, AX")
-	fmt.Fprintf(w, "\tJZ %sadd\n", l)
-	step(0)
-	fmt.Fprintf(w, "%sadd:\n", l)
-	fmt.Fprintln(w, "\tCMPQ acc+48(FP), $0")
-	fmt.Fprintf(w, "\tJEQ %sbias\n", l)
-	fmt.Fprintln(w, "\tMOVQ DX, BX")
-	for r := range h {
-		for x := range 2 {
-			fmt.Fprintf(w, "\tVADDPS %d(BX), Z%d, Z%d\n", 64*x, 2*r+x, 2*r+x)
-		}
-		if r < h-1 {
-			fmt.Fprintln(w, "\tADDQ R12, BX")
-		}
-	}
-	fmt.Fprintf(w, "%sbias:\n", l)
-	fmt.Fprintln(w, "\tMOVQ bias+88(FP), AX")
-	fmt.Fprintln(w, "\tTESTQ AX, AX")
-	fmt.Fprintf(w, "\tJZ %sstore\n", l)
-	fmt.Fprintln(w, "\tVMOVUPS (AX), Z24")
-	fmt.Fprintln(w, "\tVMOVUPS 64(AX), Z25")
-	for r := range h {
-		fmt.Fprintf(w, "\tVADDPS Z24, Z%d, Z%d\n", 2*r, 2*r)
-		fmt.Fprintf(w, "\tVADDPS Z25, Z%d, Z%d\n", 2*r+1, 2*r+1)
-	}
-	fmt.Fprintln(w, "\tCMPQ relu+96(FP), $0")
-	fmt.Fprintf(w, "\tJEQ %sstore\n", l)
-	fmt.Fprintln(w, "\tVPXORD Z26, Z26, Z26")
-	for r := range 2 * h {
-		fmt.Fprintf(w, "\tVMAXPS Z%d, Z26, Z%d\n", r, r)
-	}
-	fmt.Fprintf(w, "%sstore:\n", l)
-	for r := range h {
-		fmt.Fprintf(w, "\tVMOVUPS Z%d, (DX)\n", 2*r)
-		fmt.Fprintf(w, "\tVMOVUPS Z%d, 64(DX)\n", 2*r+1)
-		if r < h-1 {
-			fmt.Fprintln(w, "\tADDQ R12, DX")
-		}
-	}
-	fmt.Fprintln(w, "\tCMPQ pf+80(FP), $0")
-	fmt.Fprintf(w, "\tJEQ %snext\n", l)
-	fmt.Fprintln(w, "\tDECQ pf+80(FP)")
-	fmt.Fprintf(w, "%snext:\n", l)
-	fmt.Fprintln(w, "\tMOVQ astep+64(FP), AX")
-	fmt.Fprintln(w, "\tADDQ AX, a+0(FP)")
-	fmt.Fprintln(w, "\tMOVQ cstep+72(FP), AX")
-	fmt.Fprintln(w, "\tADDQ AX, c+32(FP)")
-	fmt.Fprintln(w, "\tDECQ tiles+56(FP)")
-	fmt.Fprintf(w, "\tJNZ %stile\n", l)
 	fmt.Fprintln(w, "\tVZEROUPPER")
 	fmt.Fprintln(w, "\tRET")
 }
