@@ -48,7 +48,8 @@ var sparseLinear = true
 // (gemm.Pack, the same layout on every kernel path), dropping the
 // row-major copy, so that no call re-packs them. A Linear whose input is
 // a ReLU's output and whose weights are all finite skips the input's
-// zeros (gemm.MulPackedBiasSparse: the same bits).
+// zeros (gemm.MulPackedBiasSparse: the same bits, but for the sign of a
+// zero sum reached by underflow).
 func (x *ir) packWeights() {
 	for _, n := range x.nodes {
 		if l, ok := n.k.(*linearKernel); ok && !n.dead {

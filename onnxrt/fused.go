@@ -107,8 +107,9 @@ func (l *linearKernel) kernelBias() bool {
 }
 
 // skipsZeros reports whether the packed product skips the input's zeros
-// (gemm.MulPackedBiasSparse: the same bits as kernelBias's product, the
-// input being a ReLU's output and the weights finite).
+// (gemm.MulPackedBiasSparse: the input being a ReLU's output and the
+// weights finite, the same bits as kernelBias's product but for the sign
+// of a zero sum reached by underflow).
 func (l *linearKernel) skipsZeros() bool {
 	return l.sparse && l.packed != nil && l.kernelBias()
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"causeway/contract"
+	"causeway/internal/gemm"
 	"causeway/onnxfile"
 
 	"github.com/advancedclimatesystems/gonnx"
@@ -473,18 +474,21 @@ func (m *Model) Check(in contract.Pairs) error {
 	return nil
 }
 
-// packed reports whether the plan's Linear layers use packed weights.
-// sparseLinears counts the Linears that skip their input's zeros.
+// sparseLinears counts the Linears that skip their input's zeros on the
+// current gemm path (the sparse product, with at least one whole group of
+// columns for its kernels).
 func (m *Model) sparseLinears() int {
 	count := 0
+	width := gemm.SparseWidth()
 	for _, n := range m.plan.nodes {
-		if l, ok := n.k.(*linearKernel); ok && l.skipsZeros() {
+		if l, ok := n.k.(*linearKernel); ok && l.skipsZeros() && width > 0 && l.nout >= width {
 			count++
 		}
 	}
 	return count
 }
 
+// packed reports whether the plan's Linear layers use packed weights.
 func (m *Model) packed() bool {
 	for _, n := range m.plan.nodes {
 		if l, ok := n.k.(*linearKernel); ok && l.packed != nil {

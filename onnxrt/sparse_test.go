@@ -3,15 +3,18 @@ package onnxrt
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"causeway/internal/gemm"
 	"causeway/model"
 	"causeway/model/modeltest"
 )
 
 // TestSparseLinears checks which Linears skip their input's zeros and
 // that they give the bits of the dense product: in Model D (ReLU) the
-// second layer of every feed-forward block, in Model A (GELU) none.
+// second layer of every feed-forward block (on a path with sparse
+// kernels), in Model A (GELU) none.
 // d_model is 128 so that the sparse kernels take the columns on both
 // AVX2 and AVX-512.
 func TestSparseLinears(t *testing.T) {
@@ -35,8 +38,12 @@ func TestSparseLinears(t *testing.T) {
 	ff := d.Layers + d.StructLayers
 	t.Run("D", func(t *testing.T) {
 		sparse, dense := load(t, d, true), load(t, d, false)
-		if got := sparse.sparseLinears(); got != ff {
-			t.Fatalf("%d sparse Linears, want %d (one per feed-forward block): %s", got, ff, sparse.Plan())
+		wantSparse := ff // one per feed-forward block, where the path has sparse kernels
+		if w := gemm.SparseWidth(); w == 0 || d.DModel < w {
+			wantSparse = 0
+		}
+		if got := sparse.sparseLinears(); got != wantSparse {
+			t.Fatalf("%d sparse Linears, want %d: %s", got, wantSparse, sparse.Plan())
 		}
 		if got := dense.sparseLinears(); got != 0 {
 			t.Fatalf("%d sparse Linears with sparseLinear off", got)
@@ -83,6 +90,40 @@ func TestAllFinite(t *testing.T) {
 	} {
 		if got := allFinite(tc.w); got != tc.want {
 			t.Errorf("allFinite(%v) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+}
+
+// TestSparseDispatch checks that a Linear marked sparse runs the sparse
+// product: a zero input column times an infinite weight is NaN in the
+// dense product and skipped by the sparse one, so the weight's output
+// column is finite exactly when the sparse kernels ran (on a path that
+// has them, with a whole group of columns).
+func TestSparseDispatch(t *testing.T) {
+	const rows, k, nout = 4, 40, 128
+	rng := rand.New(rand.NewPCG(7, 8))
+	w := make([]float32, k*nout)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	w[3] = float32(math.Inf(1)) // row 0, column 3
+	x := ft([]int{rows, k}, make([]float32, rows*k)...)
+	for i := range x.f {
+		if i%k != 0 && rng.Float64() < 0.3 {
+			x.f[i] = float32(rng.NormFloat64()) // column 0 stays zero
+		}
+	}
+	width := gemm.SparseWidth()
+	for _, sparse := range []bool{false, true} {
+		l := &linearKernel{w: slices.Clone(w), k: k, nout: nout, b: make([]float32, nout), act: actNone, sparse: sparse}
+		l.epi = l.epilogue()
+		l.packed, l.w = gemm.Pack(l.w, k, nout), nil
+		out := runKernel(t, l, &x)
+		skipped := sparse && width > 0 && nout >= width
+		for r := range rows {
+			if v := out.f[r*nout+3]; (v == v) != skipped {
+				t.Fatalf("sparse=%v (kernels %d columns wide): row %d column 3 = %v", sparse, width, r, v)
+			}
 		}
 	}
 }

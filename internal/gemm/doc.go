@@ -16,7 +16,8 @@
 // each block of c as soon as it is final. MulPackedBiasSparse is
 // MulPackedBias for an a with many zeros (a ReLU's output): its kernels
 // take a row at a time and multiply only a's nonzero values, with the same
-// bits when the weights are finite. MulParallel splits a large product
+// bits when the weights are finite (but for the sign of a zero sum reached
+// by underflow). MulParallel splits a large product
 // by groups of panels, so that no worker packs what another one does, and
 // runs the groups on package parallel's workers.
 //
@@ -27,7 +28,8 @@
 // else pure Go (any architecture, arm64 included). AVX-512 has two tile
 // shapes, avx512 (8×16, one panel) and avx512x32 (8×32 across two panels,
 // MLAS's layout for cores with two 512-bit FMA units); the first product
-// times both on three small products and keeps the faster (Best, Tuning).
+// times both on three small products and keeps avx512 unless avx512x32 is
+// at least 3% faster (Best, Tuning).
 // The environment variable CAUSEWAY_GEMM=avx512|avx512x32|avx2|go|best
 // forces a path (a path the CPU lacks is refused and the best one kept;
 // Problem says why), and Use switches it at run time, for tests and

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 
 	"causeway/internal/parallel"
 	"causeway/internal/simd"
@@ -543,9 +544,17 @@ func pairKernel(transA, packAT bool, ob operandB, bb, packed []float32, p, g0, k
 	if ob.bias != nil && k0+kb == k {
 		bias = ob.bias[j0 : j0+2*PanelWidth]
 	}
-	return asmPairKernel(amRows, am, amLd, b, pstride, kb, c[ib*ldc+j0:], ldc, accumulate,
+	ok := asmPairKernel(amRows, am, amLd, b, pstride, kb, c[ib*ldc+j0:], ldc, accumulate,
 		tiles{n: lead, astep: astep, cstep: 8 * ldc, prefetch: prefetch, bias: bias, relu: ob.relu})
+	if ok && pairTilesDone != nil {
+		pairTilesDone.Add(int64(lead))
+	}
+	return ok
 }
+
+// pairTilesDone, when a test sets it, counts the tiles the 8×32 kernels
+// computed.
+var pairTilesDone *atomic.Int64
 
 // packA writes rows i…i+live−1, columns k0…k0+kb−1 of op(a) into dst as a
 // micro-panel of h rows (dst[p·h+r]; rows from live on are zero).

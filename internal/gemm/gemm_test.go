@@ -372,6 +372,9 @@ func TestPanicsOnShortSlices(t *testing.T) {
 		"short bias (sparse)": func() {
 			MulPackedBiasSparse(4, 128, 8, make([]float32, 32), 8, make([]float32, 1024), make([]float32, 127), true, make([]float32, 512), 128)
 		},
+		"negative (sparse)": func() {
+			MulPackedBiasSparse(-1, 128, 8, nil, 8, make([]float32, 1024), make([]float32, 128), true, nil, 128)
+		},
 		"nil bias (sparse)": func() {
 			MulPackedBiasSparse(4, 128, 8, make([]float32, 32), 8, make([]float32, 1024), nil, false, make([]float32, 512), 128)
 		},
@@ -388,16 +391,31 @@ func TestPanicsOnShortSlices(t *testing.T) {
 }
 
 func TestParseAndUse(t *testing.T) {
-	for _, p := range []Path{Go, AVX2, AVX512, OpenBLAS} {
+	all := []Path{Go, AVX2, AVX512, OpenBLAS, AVX512x32}
+	for _, p := range all {
 		q, err := ParsePath(p.String())
 		if err != nil || q != p {
 			t.Errorf("ParsePath(%q) = %v, %v", p, q, err)
 		}
 	}
+	if q, err := ParsePath("Best"); err != nil || q != Best() {
+		t.Errorf("ParsePath(Best) = %v, %v; Best() is %v", q, err, Best())
+	}
 	if _, err := ParsePath("sse"); err == nil {
 		t.Error("ParsePath(sse) accepted")
 	}
-	for _, p := range []Path{Go, AVX2, AVX512, OpenBLAS} {
+	// Before any choice Current and Use's previous path are Best().
+	saved := current.Load()
+	current.Store(auto)
+	if prev, err := Use(Go); err != nil || prev != Best() {
+		t.Errorf("Use(go) from no choice: previous %v, %v; Best() is %v", prev, err, Best())
+	}
+	current.Store(auto)
+	if Current() != Best() {
+		t.Errorf("Current() from no choice = %v, Best() %v", Current(), Best())
+	}
+	current.Store(saved)
+	for _, p := range all {
 		prev, err := Use(p)
 		if (err == nil) != Supported(p) {
 			t.Errorf("Use(%s): %v, Supported %v", p, err, Supported(p))

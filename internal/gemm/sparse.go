@@ -32,6 +32,9 @@ func MulPackedBiasSparse(m, n, k int, a []float32, lda int, packed []float32, bi
 		bias = []float32{} // too short for any column, as in MulPackedBias
 	}
 	ob := operandB{packed: packed, bias: bias, relu: relu}
+	if m < 0 || n < 0 || k < 0 {
+		mulPacked("MulPackedBiasSparse", m, n, k, a, lda, packed, c, ldc, ob) // panics
+	}
 	path := Current()
 	if path == OpenBLAS {
 		path = Best()
@@ -39,7 +42,7 @@ func MulPackedBiasSparse(m, n, k int, a []float32, lda int, packed []float32, bi
 	gp, steps, ok := sparseShape(path)
 	groups := 0
 	if ok {
-		groups = n / (gp * PanelWidth)
+		groups = n / (gp * PanelWidth) // whole groups: SparseWidth's columns
 	}
 	if groups == 0 || m == 0 || k == 0 {
 		mulPacked("MulPackedBiasSparse", m, n, k, a, lda, packed, c, ldc, ob)
@@ -97,6 +100,21 @@ func MulPackedBiasSparse(m, n, k int, a []float32, lda int, packed []float32, bi
 			block(path, false, ib, ib+rows, gp*groups, panels, n, k, a, lda, ob, c, ldc, false)
 		}
 	}
+}
+
+// SparseWidth returns how many columns one call of the current path's
+// sparse kernels covers (MulPackedBiasSparse skips zeros only in whole
+// groups of them), or 0 when the path has no sparse kernels.
+func SparseWidth() int {
+	path := Current()
+	if path == OpenBLAS {
+		path = Best()
+	}
+	panels, _, ok := sparseShape(path)
+	if !ok {
+		return 0
+	}
+	return panels * PanelWidth
 }
 
 // nonzeroMasks writes the masks of rows rows of a's first k columns

@@ -69,11 +69,17 @@ func tune() {
 		total[0] += best[0]
 		total[1] += best[1]
 	}
-	choice := AVX512
-	if float64(total[1]) < tuneMargin*float64(total[0]) {
-		choice = AVX512x32
-	}
+	choice := chooseTiles(total[0], total[1])
 	tuned.Store(int32(choice))
 	tuneReport = fmt.Sprintf("%s: 8×16 tiles %.2f ms, 8×32 tiles %.2f ms over 3 products", choice,
 		total[0].Seconds()*1e3, total[1].Seconds()*1e3)
+}
+
+// chooseTiles returns avx512x32 when its tiles took less than tuneMargin of
+// the 8×16 tiles' time, else avx512.
+func chooseTiles(t16, t32 time.Duration) Path {
+	if float64(t32) < tuneMargin*float64(t16) {
+		return AVX512x32
+	}
+	return AVX512
 }
