@@ -264,11 +264,16 @@ func mulPacked(op string, m, n, k int, a []float32, lda int, packed []float32, c
 		}
 		return
 	}
-	path := Current()
-	if path == OpenBLAS {
-		path = Best() // the packed layout is causeway's own
+	run(packedPath(), 1, false, m, n, k, a, lda, ob, c, ldc, false)
+}
+
+// packedPath is the path the packed products run on: the current one, or
+// Best() when that is openblas (the packed layout is causeway's own).
+func packedPath() Path {
+	if p := Current(); p != OpenBLAS {
+		return p
 	}
-	run(path, 1, false, m, n, k, a, lda, ob, c, ldc, false)
+	return Best()
 }
 
 // checkPacked panics (op names the caller) unless a, packed, c and ob's
@@ -449,7 +454,7 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						if lead*8 > rows {
 							lead-- // the last tile is short
 						}
-						if lead > 0 && pairKernel(transA, packAT, ob, bb, packed, p, g0, k, k0, kb, ib, j0, lead, a, lda, c, ldc, accumulate, prefetch) {
+						if lead > 0 && pairKernel(transA, packAT, ob, bb, packed, p, g0, k, k0, kb, ib, j0, lead, a, lda, bias, c, ldc, accumulate, prefetch) {
 							t0, pairDone = lead, lead
 						}
 					}
@@ -463,11 +468,9 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 						// op(a)'s rows i…i+h−1 from column k0, for the kernel,
 						// and the step to the next tile's.
 						var am []float32
-						amRows, amLd, astep := true, lda, h*lda
-						switch {
-						case packAT:
-							am, amRows, amLd, astep = packed[off:], false, h, kb*h
-						case live < h:
+						var amRows bool
+						var amLd, astep int
+						if live < h && !packAT {
 							if pad == nil {
 								pbuf = getBuf(12 * kBlock)
 								pad = *pbuf
@@ -476,10 +479,8 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 							if p == g0 {
 								packA(am, transA, h, live, i, k0, kb, a, lda)
 							}
-						case transA:
-							am, amRows, astep = a[k0*lda+i:], false, h
-						default:
-							am = a[i*lda+k0:]
+						} else {
+							am, amRows, amLd, astep = tileA(packAT, transA, packed, off, a, lda, i, k0, kb, h)
 						}
 						if live == h && width == PanelWidth {
 							// A run of whole tiles of one height: one call.
@@ -518,11 +519,26 @@ func block(path Path, transA bool, i0, i1, p0, p1, n, k int, a []float32, lda in
 	}
 }
 
+// tileA returns op(a)'s rows i…i+h−1 from column k0 of a block of kb
+// steps as a kernel reads them: aᵀ's packed micro-panels (the tile's at
+// packed[off:]), aᵀ in place (column kernels) or a in place (row
+// kernels), with the operand's stride and the step to the next tile's.
+func tileA(packAT, transA bool, packed []float32, off int, a []float32, lda, i, k0, kb, h int) (am []float32, rows bool, ld, astep int) {
+	switch {
+	case packAT:
+		return packed[off:], false, h, kb * h
+	case transA:
+		return a[k0*lda+i:], false, lda, h
+	}
+	return a[i*lda+k0:], true, lda, h * lda
+}
+
 // pairKernel runs the 8×32 kernel over the first lead (whole, 8-row)
 // tiles of row block ib for panels p and p+1 (both whole) and block k0 of
-// kb steps, with block's operands (op(a) read in place, or packed aᵀ), and
-// reports whether it could.
-func pairKernel(transA, packAT bool, ob operandB, bb, packed []float32, p, g0, k, k0, kb, ib, j0, lead int, a []float32, lda int, c []float32, ldc, accumulate, prefetch int) bool {
+// kb steps, with block's operands, and reports whether it could. bias is
+// panel p's (nil before the last block of k): the pair's 32 values follow
+// from it.
+func pairKernel(transA, packAT bool, ob operandB, bb, packed []float32, p, g0, k, k0, kb, ib, j0, lead int, a []float32, lda int, bias, c []float32, ldc, accumulate, prefetch int) bool {
 	var b []float32
 	var pstride int
 	if ob.packed != nil {
@@ -530,18 +546,8 @@ func pairKernel(transA, packAT bool, ob operandB, bb, packed []float32, p, g0, k
 	} else {
 		b, pstride = bb[(p-g0)*kb*PanelWidth:(p-g0+2)*kb*PanelWidth], kb*PanelWidth
 	}
-	var am []float32
-	amRows, amLd, astep := true, lda, 8*lda
-	switch {
-	case packAT:
-		am, amRows, amLd, astep = packed, false, 8, kb*8
-	case transA:
-		am, amRows, astep = a[k0*lda+ib:], false, 8
-	default:
-		am = a[ib*lda+k0:]
-	}
-	var bias []float32 // on the last block of k only
-	if ob.bias != nil && k0+kb == k {
+	am, amRows, amLd, astep := tileA(packAT, transA, packed, 0, a, lda, ib, k0, kb, 8)
+	if bias != nil {
 		bias = ob.bias[j0 : j0+2*PanelWidth]
 	}
 	ok := asmPairKernel(amRows, am, amLd, b, pstride, kb, c[ib*ldc+j0:], ldc, accumulate,

@@ -61,30 +61,14 @@ func gemm8x32AVX512R(a *float32, lda int, b *float32, k int, c *float32, ldc int
 // kernel) over t.n tiles of two panels, the second pstride floats after
 // the first in b, and reports whether this CPU has it (AVX-512).
 func asmPairKernel(rows bool, a []float32, lda int, b []float32, pstride, k int, c []float32, ldc int, acc int, t tiles) bool {
-	const h = 8
 	if !hasAVX512 {
 		return false
 	}
-	if t.n < 1 || k < 1 || pstride < k*PanelWidth {
-		panic(fmt.Sprintf("gemm: pair kernel over %d tiles of %d steps, panels %d apart", t.n, k, pstride))
+	if pstride < k*PanelWidth {
+		panic(fmt.Sprintf("gemm: pair kernel's panels %d floats apart, %d steps each", pstride, k))
 	}
-	last := (t.n - 1) * t.astep
-	if rows {
-		_ = a[last+(h-1)*lda+k-1]
-	} else {
-		_ = a[last+(k-1)*lda+h-1]
-	}
+	bias, relu := runArgs(rows, 8, 2*PanelWidth, a, lda, k, c, ldc, t)
 	_ = b[pstride+k*PanelWidth-1]
-	_ = c[(t.n-1)*t.cstep+(h-1)*ldc+2*PanelWidth-1]
-	var bias *float32
-	relu := 0
-	if t.bias != nil {
-		_ = t.bias[2*PanelWidth-1] // the kernels read 32 values
-		bias = &t.bias[0]
-		if t.relu {
-			relu = 1
-		}
-	}
 	if rows {
 		gemm8x32AVX512R(&a[0], lda, &b[0], k, &c[0], ldc, acc, t.n, 4*t.astep, 4*t.cstep, t.prefetch, bias, relu, 4*pstride)
 	} else {
@@ -93,14 +77,12 @@ func asmPairKernel(rows bool, a []float32, lda int, b []float32, pstride, k int,
 	return true
 }
 
-// asmKernel runs path p's h-row kernel (row kernel when rows, else column
-// kernel) over t.n tiles and reports whether it has one.
-func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
-	if p == AVX512x32 {
-		p = AVX512 // its 8×16 kernels
-	}
-	// The assembly trusts these: at least one tile (it counts tiles down
-	// to zero) and every tile's a, b and c inside the slices.
+// runArgs checks what the tile kernels trust, at least one tile (they
+// count tiles down to zero) of at least one step, every tile's h rows of
+// op(a) and its h×width block of c inside the slices, and t's bias (width
+// values) when it has one, and returns the bias pointer and relu flag the
+// kernels take.
+func runArgs(rows bool, h, width int, a []float32, lda, k int, c []float32, ldc int, t tiles) (*float32, int) {
 	if t.n < 1 || k < 1 {
 		panic(fmt.Sprintf("gemm: kernel over %d tiles of %d steps", t.n, k))
 	}
@@ -110,19 +92,27 @@ func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k in
 	} else {
 		_ = a[last+(k-1)*lda+h-1]
 	}
+	_ = c[(t.n-1)*t.cstep+(h-1)*ldc+width-1]
+	if t.bias == nil {
+		return nil, 0
+	}
+	_ = t.bias[width-1]
+	if t.relu {
+		return &t.bias[0], 1
+	}
+	return &t.bias[0], 0
+}
+
+// asmKernel runs path p's h-row kernel (row kernel when rows, else column
+// kernel) over t.n tiles and reports whether it has one.
+func asmKernel(p Path, rows bool, h int, a []float32, lda int, b []float32, k int, c []float32, ldc int, acc int, t tiles) bool {
+	if p == AVX512x32 {
+		p = AVX512 // its 8×16 kernels
+	}
+	bias, relu := runArgs(rows, h, PanelWidth, a, lda, k, c, ldc, t)
 	_ = b[k*PanelWidth-1]
-	_ = c[(t.n-1)*t.cstep+(h-1)*ldc+PanelWidth-1]
 	pa, pb, pc := &a[0], &b[0], &c[0]
 	n, as, cs, pf := t.n, 4*t.astep, 4*t.cstep, t.prefetch
-	var bias *float32
-	relu := 0
-	if t.bias != nil {
-		_ = t.bias[PanelWidth-1] // the kernels read 16 values
-		bias = &t.bias[0]
-		if t.relu {
-			relu = 1
-		}
-	}
 	switch {
 	case p == AVX512 && !rows && h == 8:
 		gemm8x16AVX512C(pa, lda, pb, k, pc, ldc, acc, n, as, cs, pf, bias, relu)

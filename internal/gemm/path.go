@@ -94,7 +94,7 @@ func Best() Path {
 	switch {
 	case hasAVX512:
 		tuneOnce.Do(tune)
-		return Path(tuned.Load())
+		return tuned
 	case hasAVX2:
 		return AVX2
 	}

@@ -32,19 +32,15 @@ func MulPackedBiasSparse(m, n, k int, a []float32, lda int, packed []float32, bi
 		bias = []float32{} // too short for any column, as in MulPackedBias
 	}
 	ob := operandB{packed: packed, bias: bias, relu: relu}
-	if m < 0 || n < 0 || k < 0 {
-		mulPacked("MulPackedBiasSparse", m, n, k, a, lda, packed, c, ldc, ob) // panics
-	}
-	path := Current()
-	if path == OpenBLAS {
-		path = Best()
-	}
+	path := packedPath()
 	gp, steps, ok := sparseShape(path)
 	groups := 0
 	if ok {
 		groups = n / (gp * PanelWidth) // whole groups: SparseWidth's columns
 	}
-	if groups == 0 || m == 0 || k == 0 {
+	if groups <= 0 || m <= 0 || k <= 0 {
+		// No whole group, nothing to skip, or a negative size (which
+		// mulPacked refuses).
 		mulPacked("MulPackedBiasSparse", m, n, k, a, lda, packed, c, ldc, ob)
 		return
 	}
@@ -106,11 +102,7 @@ func MulPackedBiasSparse(m, n, k int, a []float32, lda int, packed []float32, bi
 // sparse kernels covers (MulPackedBiasSparse skips zeros only in whole
 // groups of them), or 0 when the path has no sparse kernels.
 func SparseWidth() int {
-	path := Current()
-	if path == OpenBLAS {
-		path = Best()
-	}
-	panels, _, ok := sparseShape(path)
+	panels, _, ok := sparseShape(packedPath())
 	if !ok {
 		return 0
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -15,9 +14,10 @@ import (
 // FMA units, where 8×16 tiles are bound by loads (9 for 8 FMAs).
 const tuneMargin = 0.97
 
+// tune's results, read after tuneOnce.Do(tune).
 var (
 	tuneOnce   sync.Once
-	tuned      atomic.Int32 // AVX512 or AVX512x32, once tune ran
+	tuned      Path // AVX512 or AVX512x32
 	tuneReport string
 )
 
@@ -42,7 +42,6 @@ var tuneShapes = []struct{ m, n, k int }{{240, 1024, 128}, {240, 128, 1024}, {48
 // avx512x32 is faster by 3%): about 25 ms, once. Both give the same bits,
 // so the choice changes only speed.
 func tune() {
-	tuned.Store(int32(AVX512))
 	rng := rand.New(rand.NewPCG(1, 2))
 	var total [2]time.Duration
 	for _, sh := range tuneShapes {
@@ -69,9 +68,8 @@ func tune() {
 		total[0] += best[0]
 		total[1] += best[1]
 	}
-	choice := chooseTiles(total[0], total[1])
-	tuned.Store(int32(choice))
-	tuneReport = fmt.Sprintf("%s: 8×16 tiles %.2f ms, 8×32 tiles %.2f ms over 3 products", choice,
+	tuned = chooseTiles(total[0], total[1])
+	tuneReport = fmt.Sprintf("%s: 8×16 tiles %.2f ms, 8×32 tiles %.2f ms over 3 products", tuned,
 		total[0].Seconds()*1e3, total[1].Seconds()*1e3)
 }
 
