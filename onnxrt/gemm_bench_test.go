@@ -47,16 +47,7 @@ func BenchmarkLinearGemm(b *testing.B) {
 func BenchmarkRunPackedVsBLAS(b *testing.B) {
 	c := model.DefaultConfig(model.VariantA)
 	_, data := exported(b, c, 1)
-	load := func(pack bool) *Model {
-		packLinear = pack
-		defer func() { packLinear = true }()
-		m, err := LoadBytes("model-a", data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return m
-	}
-	blas, packed := load(false), load(true)
+	blas, packed := loadWith(b, data, &packLinear, false), loadWith(b, data, &packLinear, true)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, batch := range []int{1, 8} {
 		in := randomInputs(rng, batch, 100, 20, false)

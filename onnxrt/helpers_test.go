@@ -35,6 +35,19 @@ func exported(t testing.TB, c model.Config, seed uint64) (model.Params, []byte) 
 	return p, b
 }
 
+// loadWith loads data with one of the load-time switches (packLinear,
+// sparseLinear) set to on for this load, and then back to true.
+func loadWith(tb testing.TB, data []byte, flag *bool, on bool) *Model {
+	tb.Helper()
+	*flag = on
+	defer func() { *flag = true }()
+	m, err := LoadBytes("test", data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // randomInputs is modeltest.RandomBatch.
 func randomInputs(rng *rand.Rand, b, s, n int, guards bool) contract.Pairs {
 	return modeltest.RandomBatch(rng, b, s, n, guards)

@@ -26,13 +26,7 @@ func TestSparseLinears(t *testing.T) {
 	load := func(t *testing.T, c model.Config, sparse bool) *Model {
 		t.Helper()
 		_, data := exported(t, c, 3)
-		sparseLinear = sparse
-		defer func() { sparseLinear = true }()
-		m, err := LoadBytes("test", data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return loadWith(t, data, &sparseLinear, sparse)
 	}
 	d := cfg(model.VariantD)
 	ff := d.Layers + d.StructLayers
